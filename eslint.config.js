@@ -1,6 +1,7 @@
 // Flat config: typescript-eslint's recommended rules on every TypeScript file; `any` is an error so it
 // cannot leak across module boundaries unnoticed (a patch wrapper that needs it says why in an inline disable).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -15,6 +16,6 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: globals.node },
   },
 );
