@@ -1,0 +1,153 @@
+/**
+ * Chat Completions (`client.chat.completions.create`, and the `.stream()` / runner helpers that call it):
+ * request params → LlmRequestInfo, a ChatCompletion → LlmResponseInfo, and the per-chunk state of a
+ * streamed completion. Shapes are read structurally (only the fields used) so openai 6 and 7 both fit and
+ * no SDK type crosses into the rest of the package.
+ */
+import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import type { StreamState } from '../stainless-sdk/observe-api-promise.js';
+
+/** The fields of ChatCompletionCreateParams we read. */
+export interface ChatCompletionParamsLike {
+  model?: unknown;
+  messages?: unknown;
+  stream?: unknown;
+  temperature?: unknown;
+  top_p?: unknown;
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  frequency_penalty?: unknown;
+  presence_penalty?: unknown;
+  stop?: unknown;
+  seed?: unknown;
+  n?: unknown;
+  response_format?: unknown;
+}
+
+interface UsageLike {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+interface ChoiceLike {
+  index?: number;
+  finish_reason?: string | null;
+  message?: unknown;
+  delta?: { content?: string | null; refusal?: string | null; tool_calls?: unknown[] | null; role?: string } | null;
+}
+
+interface ChatCompletionLike {
+  id?: string;
+  model?: string;
+  choices?: ChoiceLike[];
+  usage?: UsageLike | null;
+}
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+export function chatRequestInfo(params: ChatCompletionParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+  const info: LlmRequestInfo = {
+    provider: base.provider,
+    operation: 'chat',
+    serverAddress: base.serverAddress,
+    serverPort: base.serverPort,
+    stream: params.stream === true,
+    inputMessages: params.messages,
+  };
+  if (typeof params.model === 'string') info.requestModel = params.model;
+  const temperature = num(params.temperature);
+  if (temperature !== undefined) info.temperature = temperature;
+  const topP = num(params.top_p);
+  if (topP !== undefined) info.topP = topP;
+  // max_completion_tokens replaced max_tokens (which reasoning models reject); either may be set.
+  const maxTokens = num(params.max_completion_tokens) ?? num(params.max_tokens);
+  if (maxTokens !== undefined) info.maxTokens = maxTokens;
+  const frequencyPenalty = num(params.frequency_penalty);
+  if (frequencyPenalty !== undefined) info.frequencyPenalty = frequencyPenalty;
+  const presencePenalty = num(params.presence_penalty);
+  if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
+  if (typeof params.stop === 'string') info.stopSequences = [params.stop];
+  else if (Array.isArray(params.stop)) info.stopSequences = params.stop.filter((s): s is string => typeof s === 'string');
+  const seed = num(params.seed);
+  if (seed !== undefined) info.seed = seed;
+  const n = num(params.n);
+  if (n !== undefined && n !== 1) info.choiceCount = n;
+  return info;
+}
+
+function usageInfo(usage: UsageLike | null | undefined, into: LlmResponseInfo): void {
+  if (!usage) return;
+  if (typeof usage.prompt_tokens === 'number') into.inputTokens = usage.prompt_tokens;
+  if (typeof usage.completion_tokens === 'number') into.outputTokens = usage.completion_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === 'number') into.cacheReadInputTokens = cached;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number') into.reasoningOutputTokens = reasoning;
+}
+
+export function chatResponseInfo(result: unknown, captureContent: boolean): LlmResponseInfo {
+  const completion = (typeof result === 'object' && result !== null ? result : {}) as ChatCompletionLike;
+  const info: LlmResponseInfo = {};
+  if (typeof completion.model === 'string') info.responseModel = completion.model;
+  if (typeof completion.id === 'string') info.responseId = completion.id;
+  const choices = Array.isArray(completion.choices) ? completion.choices : [];
+  if (choices.length > 0) info.finishReasons = choices.map((c) => c.finish_reason ?? 'unknown');
+  usageInfo(completion.usage, info);
+  if (captureContent) info.outputMessages = choices.map((c) => c.message);
+  return info;
+}
+
+/**
+ * Reads `chat.completion.chunk`s as they pass. Finish reasons are kept per choice index (choices finish
+ * independently when n > 1); usage arrives in a last chunk with no choices when
+ * `stream_options.include_usage` is set.
+ */
+export class ChatCompletionStreamState implements StreamState {
+  private readonly finishReasons: string[] = [];
+  private readonly texts: string[] | undefined;
+  private readonly info: LlmResponseInfo = {};
+
+  constructor(captureContent: boolean) {
+    this.texts = captureContent ? [] : undefined;
+  }
+
+  /** Returns true when the chunk carries generated content (text, refusal or a tool call). */
+  onChunk(chunk: unknown): boolean {
+    const c = chunk as ChatCompletionLike | null | undefined;
+    if (!c) return false;
+    if (this.info.responseId === undefined && typeof c.id === 'string') this.info.responseId = c.id;
+    if (this.info.responseModel === undefined && typeof c.model === 'string' && c.model !== '') this.info.responseModel = c.model;
+    if (c.usage) usageInfo(c.usage, this.info);
+    const choices = c.choices;
+    if (!Array.isArray(choices)) return false;
+    let content = false;
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i]!;
+      const index = typeof choice.index === 'number' ? choice.index : i;
+      const delta = choice.delta;
+      if (delta) {
+        if (delta.content) {
+          content = true;
+          if (this.texts) this.texts[index] = (this.texts[index] ?? '') + delta.content;
+        } else if (delta.refusal || (delta.tool_calls && delta.tool_calls.length > 0)) {
+          content = true;
+        }
+      }
+      if (choice.finish_reason) this.finishReasons[index] = choice.finish_reason;
+    }
+    return content;
+  }
+
+  get completed(): boolean {
+    return this.finishReasons.length > 0;
+  }
+
+  result(): LlmResponseInfo {
+    const info: LlmResponseInfo = { ...this.info };
+    if (this.finishReasons.length > 0) info.finishReasons = Array.from(this.finishReasons, (r) => r ?? 'unknown');
+    if (this.texts) info.outputMessages = this.texts.map((text) => ({ role: 'assistant', content: text }));
+    return info;
+  }
+}

@@ -1,0 +1,31 @@
+/** Embeddings (`client.embeddings.create`): params → LlmRequestInfo, the list response → usage and model. */
+import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+
+export interface EmbeddingParamsLike {
+  model?: unknown;
+  input?: unknown;
+}
+
+interface EmbeddingResponseLike {
+  model?: string;
+  usage?: { prompt_tokens?: number } | null;
+}
+
+export function embeddingsRequestInfo(params: EmbeddingParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+  const info: LlmRequestInfo = {
+    provider: base.provider,
+    operation: 'embeddings',
+    serverAddress: base.serverAddress,
+    serverPort: base.serverPort,
+  };
+  if (typeof params.model === 'string') info.requestModel = params.model;
+  return info;
+}
+
+export function embeddingsResponseInfo(result: unknown): LlmResponseInfo {
+  const response = (typeof result === 'object' && result !== null ? result : {}) as EmbeddingResponseLike;
+  const info: LlmResponseInfo = {};
+  if (typeof response.model === 'string') info.responseModel = response.model;
+  if (typeof response.usage?.prompt_tokens === 'number') info.inputTokens = response.usage.prompt_tokens;
+  return info;
+}

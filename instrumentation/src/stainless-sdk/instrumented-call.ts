@@ -1,0 +1,130 @@
+/**
+ * The body of every patched resource method of `openai` and `@anthropic-ai/sdk` (`create` on a resource
+ * prototype): start the span, tag the request options with an attempt counter, call the original inside
+ * the span's context, and watch the returned APIPromise. Fails open: if anything of ours throws before the
+ * original is called, the original is called exactly as the caller called it.
+ */
+import { context, diag, trace, type Tracer } from '@opentelemetry/api';
+import type { ResolvedInstrumentationConfig } from '../internal-types.js';
+import { startLlmCall } from '../llm-call.js';
+import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { providerFromBaseUrl, resolveProvider } from '../provider-from-base-url.js';
+import { AttemptCounter, withAttemptCounter } from './attempt-counter.js';
+import { observeApiPromise, type StreamState } from './observe-api-promise.js';
+
+/** What one patched method knows about its API. */
+export interface CallSpec<Params> {
+  /** gen_ai.provider.name when neither the config nor the base URL says otherwise. */
+  defaultProvider: string;
+  requestInfo(params: Params, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo;
+  responseInfo(result: unknown, captureContent: boolean): LlmResponseInfo;
+  failureOf?(result: unknown): Error | undefined;
+  streamState?(captureContent: boolean): StreamState;
+}
+
+/** The instrumentation as the patched methods see it. */
+export interface CallHost {
+  readonly tracer: Tracer;
+  /** Resolved config, or undefined when the instrumentation is disabled. */
+  activeConfig(): ResolvedInstrumentationConfig | undefined;
+}
+
+interface Endpoint {
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  /** Provider from the host table, per default provider (openai vs anthropic clients). */
+  providers: Map<string, string>;
+}
+
+// Clients are long-lived and few; parsing their base URL once instead of per call keeps `new URL` off the
+// hot path. Bounded so a process creating clients for ever-changing URLs cannot grow it without limit.
+const endpoints = new Map<string, Endpoint>();
+const MAX_CACHED_ENDPOINTS = 256;
+
+function endpointOf(baseURL: string | undefined): Endpoint {
+  const key = baseURL ?? '';
+  let endpoint = endpoints.get(key);
+  if (endpoint) return endpoint;
+  endpoint = { serverAddress: undefined, serverPort: undefined, providers: new Map() };
+  if (baseURL) {
+    try {
+      const url = new URL(baseURL);
+      endpoint.serverAddress = url.hostname.replace(/^\[|\]$/g, '');
+      endpoint.serverPort = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+    } catch {
+      // Unparsable base URL: no server attributes, still a span.
+    }
+  }
+  if (endpoints.size >= MAX_CACHED_ENDPOINTS) endpoints.clear();
+  endpoints.set(key, endpoint);
+  return endpoint;
+}
+
+function providerFor(config: ResolvedInstrumentationConfig, endpoint: Endpoint, defaultProvider: string, baseURL: string | undefined): string {
+  if (config.providerOverride !== undefined) return resolveProvider(config, defaultProvider, baseURL);
+  let provider = endpoint.providers.get(defaultProvider);
+  if (provider === undefined) {
+    provider = providerFromBaseUrl(baseURL, defaultProvider);
+    endpoint.providers.set(defaultProvider, provider);
+  }
+  return provider;
+}
+
+type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Resource instances hold their client as `_client` in both SDKs; its `baseURL` says where calls go. */
+function baseURLOf(resource: unknown): string | undefined {
+  const client = (resource as { _client?: { baseURL?: unknown } } | null | undefined)?._client;
+  return typeof client?.baseURL === 'string' ? client.baseURL : undefined;
+}
+
+export function callInstrumented<Params>(
+  host: CallHost,
+  spec: CallSpec<Params>,
+  original: AnyMethod,
+  resource: unknown,
+  args: unknown[],
+): unknown {
+  const config = host.activeConfig();
+  if (config === undefined) return original.apply(resource, args);
+
+  let started: { call: ReturnType<typeof startLlmCall>; attempts: AttemptCounter; callArgs: unknown[]; signal: AbortSignal | undefined };
+  try {
+    const params = (args[0] ?? {}) as Params;
+    const baseURL = baseURLOf(resource);
+    const endpoint = endpointOf(baseURL);
+    const request = spec.requestInfo(params, {
+      provider: providerFor(config, endpoint, spec.defaultProvider, baseURL),
+      serverAddress: endpoint.serverAddress,
+      serverPort: endpoint.serverPort,
+    });
+    const call = startLlmCall(host.tracer, config, request);
+    const attempts = new AttemptCounter();
+    const callArgs = args.slice();
+    callArgs[1] = withAttemptCounter(args[1], attempts);
+    const signal = (args[1] as { signal?: unknown } | undefined)?.signal;
+    started = { call, attempts, callArgs, signal: signal instanceof AbortSignal ? signal : undefined };
+  } catch (error) {
+    diag.debug('modelwatch: could not start the LLM span; calling the SDK uninstrumented', error);
+    return original.apply(resource, args);
+  }
+
+  const { call, attempts, callArgs, signal } = started;
+  let result: unknown;
+  try {
+    result = context.with(trace.setSpan(context.active(), call.span), () => original.apply(resource, callArgs));
+  } catch (error) {
+    // The SDK itself threw synchronously (e.g. invalid arguments): record it, rethrow it unchanged.
+    call.fail(error);
+    throw error;
+  }
+  return observeApiPromise(result, {
+    call,
+    attempts,
+    signal,
+    captureContent: config.captureMessageContent,
+    responseInfo: spec.responseInfo,
+    failureOf: spec.failureOf,
+    streamState: spec.streamState,
+  });
+}

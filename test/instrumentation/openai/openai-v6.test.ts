@@ -1,0 +1,75 @@
+/**
+ * The previous major (`openai` 6, installed as the npm alias `openai-v6`). The require/import hooks match
+ * the package name `openai`, so an alias is instrumented with manuallyInstrument — as a bundled app would.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { SpanStatusCode } from '@opentelemetry/api';
+import OpenAIv6 from 'openai-v6';
+import * as openaiV6Module from 'openai-v6';
+import {
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_MODELWATCH_FAILURE_CLASS,
+  ATTR_MODELWATCH_PROVIDER_REQUEST_ID,
+  ATTR_MODELWATCH_RETRY_COUNT,
+  ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
+  OpenAIInstrumentation,
+} from '@modelwatch/instrumentation';
+import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
+import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
+import { assertNoCredentials, onlySpan, setupInMemoryTracing, TEST_API_KEY } from './sdk-test-harness.js';
+
+const tracing = setupInMemoryTracing();
+const instrumentation = new OpenAIInstrumentation();
+instrumentation.setTracerProvider(tracing.provider);
+let scenario: RespondFn = () => ({ kind: 'success' });
+let sim: Simulator;
+
+describe('openai 6 via manuallyInstrument', () => {
+  before(async () => {
+    instrumentation.manuallyInstrument(openaiV6Module);
+    sim = await startOpenAISimulator({ respond: (request) => scenario(request) });
+  });
+  afterEach(() => {
+    assertNoCredentials(tracing.spans());
+    tracing.reset();
+  });
+  after(async () => {
+    instrumentation.manuallyUninstrument(openaiV6Module);
+    await sim.close();
+    await tracing.shutdown();
+  });
+
+  it('records a call, keeps withResponse and counts retries', async () => {
+    let calls = 0;
+    scenario = () => (++calls === 1 ? { kind: 'error', status: 500, retryAfterMs: 1 } : { kind: 'success', requestId: 'req_v6' });
+    const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 2 });
+    const { data, request_id } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    assert.equal(data.object, 'chat.completion');
+    assert.equal(request_id, 'req_v6');
+    const span = await onlySpan(tracing);
+    assert.equal(span.attributes[ATTR_MODELWATCH_RETRY_COUNT], 1);
+    assert.equal(span.attributes[ATTR_MODELWATCH_PROVIDER_REQUEST_ID], 'req_v6');
+  });
+
+  it('records a stream and a failure', async () => {
+    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, outputTokens: 3 });
+    const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    const span = await onlySpan(tracing);
+    assert.ok((span.attributes[ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] as number) > 0);
+    assert.deepEqual(span.attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS], ['stop']);
+    assert.equal(span.attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS], 3);
+    tracing.reset();
+
+    scenario = () => ({ kind: 'error', status: 429 });
+    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), OpenAIv6.RateLimitError);
+    const failed = await onlySpan(tracing);
+    assert.equal(failed.status.code, SpanStatusCode.ERROR);
+    assert.equal(failed.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'rate_limited');
+  });
+});
