@@ -1,0 +1,143 @@
+/**
+ * Exactly-once across crashes: the consumer runs as a child process (the real service wiring, embedded
+ * ClickHouse in a temp dir) and is SIGKILLed repeatedly while 20,000 uniquely identified spans stream in
+ * over 3 partitions — once by the test-only hook right after an insert and before its commit, then at random
+ * moments. Every run uses a different batch size (an operator retuning and restarting), so a restarted
+ * consumer would cut different ranges — and send different dedup tokens — if it did not re-cut the last
+ * recorded range. After a final clean run, each table must hold exactly 20,000 rows, all distinct.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../../../ingest/src/names.js';
+import { countRows, createTopic, eventually, kafkaBrokers, openEmbeddedStore, produce, uniqueName } from './consumer-test-support.js';
+import { makeTraceRequests, type TraceRequest } from './llm-span-fixtures.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const CHILD = 'test/ingest/e2e-fixtures/consumer-child.ts';
+const dataDir = mkdtempSync(join(tmpdir(), 'mw-sigkill-'));
+const children = new Set<ChildProcess>();
+
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface Child {
+  process: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startChild(topic: string, groupId: string, extraEnv: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CHILD], {
+    cwd: root,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: kafkaBrokers(),
+      MODELWATCH_TOPIC: topic,
+      MODELWATCH_CONSUMER_GROUP: groupId,
+      MODELWATCH_DATA_DIR: dataDir,
+      MODELWATCH_CONSUMER_METRICS_PORT: 'off',
+      MODELWATCH_BATCH_MAX_WAIT_MS: '150',
+      MODELWATCH_CONSUMER_RETRY_MIN_MS: '50',
+      MODELWATCH_CONSUMER_RETRY_MAX_MS: '500',
+      MODELWATCH_KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('"ready":true')) resolve();
+    });
+    void exited.then(({ code, signal }) => reject(new Error(`child exited before ready (code ${code}, signal ${signal})`)));
+  });
+  ready.catch(() => undefined);
+  return { process: child, ready, exited };
+}
+
+async function groupCaughtUp(topic: string, groupId: string): Promise<boolean> {
+  const admin = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const [high, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return high.every((p) => (byPartition.get(p.partition) ?? -1) >= Number(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('SIGKILL at arbitrary points (and right after an insert, before its commit) loses and duplicates nothing', { timeout: 240_000 }, async () => {
+  const topic = uniqueName('sigkill');
+  const groupId = uniqueName('group');
+  const service = uniqueName('svc');
+  await createTopic(topic, 3);
+  const requests = await makeTraceRequests(service, 200, 100); // 20,000 spans, unique span ids
+  const chunks: TraceRequest[][] = [0, 1, 2, 3].map((i) => requests.slice(i * 50, (i + 1) * 50));
+  const send = (chunk: TraceRequest[]) => produce(topic, chunk.map((r) => ({ key: r.traceId, value: r.proto })));
+
+  await send(chunks[0]!);
+  // 1. The test hook: the child kills itself after its 3rd batch insert, before committing it.
+  const hooked = startChild(topic, groupId, { MODELWATCH_TEST_CRASH_AFTER_INSERT: '3', MODELWATCH_BATCH_MAX_SPANS: '700' });
+  const hookedExit = await hooked.exited;
+  assert.equal(hookedExit.signal, 'SIGKILL', `the crash hook did not fire: child exited with ${JSON.stringify(hookedExit)}`);
+
+  // 2. Random kills while more records stream in.
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const batchSpans = ['400', '900', '500'];
+  for (const [i, chunk] of chunks.slice(1).entries()) {
+    const child = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: batchSpans[i] ?? '600' });
+    await child.ready;
+    const producing = send(chunk);
+    await sleep(200 + Math.floor(random() * 1500));
+    child.process.kill('SIGKILL');
+    await child.exited;
+    await producing;
+  }
+
+  // 3. A clean run to the end, then a graceful stop.
+  const last = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: '1000' });
+  await last.ready;
+  await eventually(() => groupCaughtUp(topic, groupId), 90_000, 'the group to commit every offset');
+  last.process.kill('SIGTERM');
+  assert.deepEqual(await last.exited, { code: 0, signal: null });
+
+  const store = await openEmbeddedStore(dataDir);
+  try {
+    const where = 'ServiceName = {s:String}';
+    assert.deepEqual(await countRows(store.handle, TABLE_OTEL_TRACES, where, { s: service }), { rows: 20_000, uniqueSpans: 20_000 });
+    assert.deepEqual(await countRows(store.handle, TABLE_LLM_CALLS, where, { s: service }), { rows: 20_000, uniqueSpans: 20_000 });
+    // The rollup's materialized view deduplicated the re-sent blocks too.
+    const rollup = await store.handle.client.query({
+      query: 'SELECT sum(Calls) AS calls FROM llm_calls_1m WHERE ServiceName = {s:String}',
+      query_params: { s: service },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    assert.deepEqual(await rollup.json(), [{ calls: 20_000 }]);
+  } finally {
+    await store.handle.close();
+  }
+});
