@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS llm_calls {{ON_CLUSTER}} (
   InputTokens           UInt32,
   OutputTokens          UInt32,
   CacheReadInputTokens  UInt32,
+  CacheWriteInputTokens UInt32,
   ReasoningOutputTokens UInt32,
   FinishReasons         Array(LowCardinality(String)),
   Stream                UInt8,

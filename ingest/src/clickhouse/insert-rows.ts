@@ -73,6 +73,7 @@ export const LLM_CALLS_COLUMNS = [
   'InputTokens',
   'OutputTokens',
   'CacheReadInputTokens',
+  'CacheWriteInputTokens',
   'ReasoningOutputTokens',
   'FinishReasons',
   'Stream',

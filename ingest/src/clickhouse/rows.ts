@@ -57,6 +57,7 @@ export interface LlmCallRow {
   InputTokens: number;
   OutputTokens: number;
   CacheReadInputTokens: number;
+  CacheWriteInputTokens: number;
   ReasoningOutputTokens: number;
   FinishReasons: string[];
   Stream: 0 | 1;

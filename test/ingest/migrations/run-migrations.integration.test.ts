@@ -103,6 +103,7 @@ test('llm_calls feeds the per-minute rollup, and a repeated insert with the same
     InputTokens: 10,
     OutputTokens: failureClass ? 0 : 25,
     CacheReadInputTokens: 0,
+    CacheWriteInputTokens: 0,
     ReasoningOutputTokens: 0,
     FinishReasons: failureClass ? [] : ['stop'],
     Stream: i % 2 === 0 ? 1 : 0,
