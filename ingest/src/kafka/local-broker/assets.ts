@@ -11,7 +11,9 @@ export function localBrokerAssetDir(): string {
   if (existsSync(join(here, 'pom.xml'))) return here;
   const inSrc = here.replace(`${sep}dist${sep}`, `${sep}src${sep}`);
   if (existsSync(join(inSrc, 'pom.xml'))) return inSrc;
-  throw new Error(`local Kafka broker assets (pom.xml, log4j2.properties) not found next to ${here} or in ${inSrc}`);
+  throw new Error(
+    `local Kafka broker assets (pom.xml, log4j2.properties) not found next to ${here} or in ${inSrc}`,
+  );
 }
 
 export const pomPath = (): string => join(localBrokerAssetDir(), 'pom.xml');

@@ -6,13 +6,14 @@ export type LocalKafkaErrorCode =
   | 'FETCH_FAILED'
   | 'FORMAT_FAILED'
   | 'PORT_IN_USE'
+  | 'DATA_DIR_IN_USE'
   | 'BROKER_EXITED'
   | 'BROKER_START_TIMEOUT'
   | 'NOT_RUNNING';
 
 /**
  * Every failure of the local broker tooling. None is retriable by the caller as-is: each needs a human
- * (install something, free a port, read the quoted broker log), so the message says what to do.
+ * (install something, free a port or data dir, read the quoted broker log), so the message says what to do.
  */
 export class LocalKafkaError extends Error {
   override readonly name = 'LocalKafkaError';
@@ -29,4 +30,4 @@ export class LocalKafkaError extends Error {
 
 /** Appended to every "cannot run Kafka here" message. */
 export const DOCKER_ALTERNATIVE =
-  'Alternatively, with Docker: `docker compose up -d kafka` and set KAFKA_BROKERS=localhost:9092.';
+  'Alternatively, with Docker: `docker compose up -d kafka` and set KAFKA_BROKERS=localhost:9094.';

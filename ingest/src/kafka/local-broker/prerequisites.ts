@@ -32,19 +32,29 @@ function findOnPath(name: string, pathVar: string | undefined): string | undefin
 export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   const java = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : findOnPath('java', env.PATH);
   if (!java) {
-    throw new LocalKafkaError('JAVA_MISSING', `\`java\` not found on PATH: the local Kafka broker needs Java ${MIN_JAVA_MAJOR}+. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`);
+    throw new LocalKafkaError(
+      'JAVA_MISSING',
+      `\`java\` not found on PATH: the local Kafka broker needs Java ${MIN_JAVA_MAJOR}+. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`,
+    );
   }
   const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (probe.error) {
-    throw new LocalKafkaError('JAVA_MISSING', `cannot run ${java}: ${probe.error.message}. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`, {
-      cause: probe.error,
-    });
+    throw new LocalKafkaError(
+      'JAVA_MISSING',
+      `cannot run ${java}: ${probe.error.message}. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`,
+      {
+        cause: probe.error,
+      },
+    );
   }
   // `java -version` prints to stderr: openjdk version "17.0.15" … (or "1.8.0_402" for Java 8).
   const match = /version "(\d+)(?:\.(\d+))?/.exec(probe.stderr);
   const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : NaN;
   if (Number.isFinite(major) && major < MIN_JAVA_MAJOR) {
-    throw new LocalKafkaError('JAVA_TOO_OLD', `${java} is Java ${major}; Kafka 4 needs Java ${MIN_JAVA_MAJOR}+. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`);
+    throw new LocalKafkaError(
+      'JAVA_TOO_OLD',
+      `${java} is Java ${major}; Kafka 4 needs Java ${MIN_JAVA_MAJOR}+. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`,
+    );
   }
   return java;
 }
@@ -53,7 +63,10 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string {
 export function findMaven(env: NodeJS.ProcessEnv = process.env): string {
   const mvn = findOnPath('mvn', env.PATH);
   if (!mvn) {
-    throw new LocalKafkaError('MAVEN_MISSING', `\`mvn\` not found on PATH: the local Kafka broker's jars are fetched from Maven Central with Maven. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`);
+    throw new LocalKafkaError(
+      'MAVEN_MISSING',
+      `\`mvn\` not found on PATH: the local Kafka broker's jars are fetched from Maven Central with Maven. ${INSTALL_HINT} ${DOCKER_ALTERNATIVE}`,
+    );
   }
   return mvn;
 }
