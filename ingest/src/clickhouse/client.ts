@@ -9,6 +9,7 @@ import { createChdbConnection } from 'chdb/connection';
 import type { ClickHouseConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { toIngestError } from './errors.js';
+import { withPerCallSettings } from './per-call-settings.js';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 export { ClickHouseError } from '@clickhouse/client';
@@ -56,7 +57,7 @@ function chdbConnection(path: string): ClientConnection {
   // chdb declares its Connection against @clickhouse/client-common, while @clickhouse/client 1.23 ships its
   // own copy of those declarations; the runtime shapes are the same (chdb runs the client's parity tests),
   // only the two declaration files differ, hence the cast.
-  return createChdbConnection({ path }) as unknown as ClientConnection;
+  return withPerCallSettings(createChdbConnection({ path })) as unknown as ClientConnection;
 }
 
 async function openServer(config: ClickHouseConfig, url: string): Promise<ClickHouseHandle> {

@@ -33,8 +33,21 @@ const TRANSIENT_NODE_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/**
+ * The ClickHouse error code ('60', '241', ...) of an error the server or the embedded engine raised.
+ * Duck-typed: chdb throws its own copy of ClickHouseError (from @clickhouse/client-common), which is not
+ * an instance of the class @clickhouse/client exports.
+ */
+export function clickHouseErrorCode(error: unknown): string | undefined {
+  if (error instanceof ClickHouseError) return error.code;
+  if (!(error instanceof Error) || error.constructor.name !== 'ClickHouseError') return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^\d+$/.test(code) ? code : undefined;
+}
+
 export function isClickHouseUnavailable(error: unknown): boolean {
-  if (error instanceof ClickHouseError) return TRANSIENT_CLICKHOUSE_CODES.has(error.code);
+  const clickHouseCode = clickHouseErrorCode(error);
+  if (clickHouseCode !== undefined) return TRANSIENT_CLICKHOUSE_CODES.has(clickHouseCode);
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== undefined && TRANSIENT_NODE_CODES.has(code)) return true;
@@ -43,9 +56,10 @@ export function isClickHouseUnavailable(error: unknown): boolean {
 
 export function toIngestError(error: unknown, context: string): IngestError {
   if (error instanceof IngestError) return error;
+  const clickHouseCode = clickHouseErrorCode(error);
   const detail =
-    error instanceof ClickHouseError
-      ? `ClickHouse error ${error.code} (${error.type ?? 'unknown'}): ${error.message.trim()}`
+    clickHouseCode !== undefined && error instanceof Error
+      ? `ClickHouse error ${clickHouseCode} (${(error as { type?: string }).type ?? 'unknown'}): ${error.message.trim()}`
       : error instanceof Error
         ? error.message
         : String(error);
