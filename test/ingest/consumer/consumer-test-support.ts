@@ -82,11 +82,13 @@ export async function produce(topic: string, records: readonly OutgoingRecord[])
   });
   await producer.connect();
   try {
-    for (let i = 0; i < records.length; i += 50) {
+    // 10 records per request: a partition's record batch must stay under the broker's default 1 MB
+    // message.max.bytes, and a 100-span trace request is ~50 KB.
+    for (let i = 0; i < records.length; i += 10) {
       await producer.send({
         topic,
         acks: -1,
-        messages: records.slice(i, i + 50).map((r) => ({
+        messages: records.slice(i, i + 10).map((r) => ({
           key: r.key,
           value: r.value === null ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
           headers: r.headers,
