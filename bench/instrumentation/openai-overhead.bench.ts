@@ -1,232 +1,250 @@
 /**
  * Per-call overhead of modelwatch's OpenAI instrumentation against no instrumentation and against the
- * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, measured in the same process, interleaved.
+ * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, in one process, interleaved.
  *
- *   npm run bench:instrumentation [-- --rounds 4 --calls 150 --concurrency 16]
+ *   npm run bench:instrumentation [-- --calls 1500 --rounds 30 --batch 64 --concurrency 16 --source]
+ *
+ * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
+ * span carries more (model version, failure class, TTFT). Wall time on a shared machine is noisy, so CPU
+ * time per call (process.cpuUsage) is the primary signal; both are judged, each with a PASS/MISS line.
  *
  * Method:
  * - The simulator runs in a SEPARATE child process (its CPU is not ours); calls go over real HTTP.
- * - All three arms use `openai` 6 (the npm alias `openai-v6`): contrib 0.22 supports `openai` <7 only.
- * - Arms are patched and unpatched between batches (ours: manuallyInstrument/manuallyUninstrument; contrib:
- *   its module definition's patch/unpatch), in a rotating order per round, so drift (GC, JIT, noisy
- *   neighbours) hits every arm alike. A warm-up round is discarded.
- * - Both instrumentations get an identical TracerProvider: BatchSpanProcessor → an exporter that accepts
- *   and drops every batch, so span creation and processing are measured, not network export. Contrib's
- *   log events and metrics go to the API's no-op global providers (its default when none are set up).
- * - Reported per mode (sequential / N in flight × JSON / stream): median and p99 wall time added per call
- *   vs the baseline arm, and CPU µs per call (process.cpuUsage over the batch ÷ calls) added vs baseline.
+ * - All arms use `openai` 6 (alias `openai-v6`): contrib 0.22 supports `openai` <7 only. modelwatch is the
+ *   compiled package by default (see bench-arms.ts `loadModelwatch`; `--source` for the TS source).
+ * - Sequential modes interleave the arms in blocks of a few calls (rotating which goes first) and measure
+ *   every call alone: wall time and CPU time. Per-call CPU medians are robust to the neighbours' bursts and
+ *   GC pauses, which land in whichever call is running. Added = arm median − baseline median.
+ * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
+ *   round; CPU per call is per batch, added CPU is the median over rounds of (arm − baseline in the same
+ *   round). Latency quantiles pool every call.
+ * - Every mode starts with a discarded warm-up of each arm. Arms are patched/unpatched outside measured time.
  */
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { metrics } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OpenAIInstrumentation as ContribOpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
-import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import OpenAI from 'openai-v6';
-import * as openaiV6Module from 'openai-v6';
-import { OpenAIInstrumentation } from '@modelwatch/instrumentation';
+import { createArms, loadModelwatch, startSimulatorProcess, type Arm, type ArmName } from './bench-arms.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '4' },
-    calls: { type: 'string', default: '150' },
+    calls: { type: 'string', default: '1500' },
+    rounds: { type: 'string', default: '30' },
+    batch: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
+    'long-chunks': { type: 'string', default: '100' },
+    source: { type: 'boolean', default: false },
   },
 });
-const ROUNDS = Number(values.rounds);
 const CALLS = Number(values.calls);
+const ROUNDS = Number(values.rounds);
+const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
+const LONG_CHUNKS = Number(values['long-chunks']);
+/** Calls per arm before switching arms in the sequential modes. */
+const BLOCK = 5;
+const TARGET_RATIO = 0.5;
 
-/** Accepts and drops every batch; counts spans so we can check each arm really produced them. */
-class DroppingExporter implements SpanExporter {
-  spans = 0;
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.spans += spans.length;
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function tracerProvider(exporter: SpanExporter): TracerProvider {
-  return new TracerProvider({
-    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 200 })],
-  });
-}
-
-async function startSimulatorProcess(): Promise<{ baseURL: string; stop(): Promise<void> }> {
-  const script = fileURLToPath(new URL('./openai-simulator-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const baseURL = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { baseURL: string }).baseURL);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited early (${code})`)));
-  });
-  return {
-    baseURL,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin.end();
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
-}
-
-type ArmName = 'baseline' | 'modelwatch' | 'contrib';
-interface Arm {
-  name: ArmName;
-  patch(): void;
-  unpatch(): void;
-  exporter?: DroppingExporter;
-}
-interface Mode {
-  name: string;
-  stream: boolean;
-  concurrency: number;
-}
-interface Samples {
-  latenciesUs: number[];
-  cpuUs: number;
-  calls: number;
-}
-
+const { module: modelwatch, label } = await loadModelwatch(values.source);
 const sim = await startSimulatorProcess();
-const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sk-bench', maxRetries: 0 });
+const { arms, openaiVersion, newClient, shutdown } = createArms(modelwatch);
+const client = newClient(sim.baseURL);
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
-const oursExporter = new DroppingExporter();
-const oursProvider = tracerProvider(oursExporter);
-const ours = new OpenAIInstrumentation();
-ours.setTracerProvider(oursProvider);
-
-const contribExporter = new DroppingExporter();
-const contribProvider = tracerProvider(contribExporter);
-const contrib = new ContribOpenAIInstrumentation();
-contrib.setTracerProvider(contribProvider);
-// Contrib 0.22 creates its histograms in _updateMetricInstruments(), which the base constructor runs before
-// the subclass fields exist; the fields then reset to undefined and stream calls throw. NodeSDK calls
-// setMeterProvider() after construction, which recreates them: do the same (with the API's no-op provider).
-contrib.setMeterProvider(metrics.getMeterProvider());
-const contribDefinition = contrib.getModuleDefinitions()[0]!;
-const openaiVersion = (OpenAI as unknown as { VERSION?: string }).VERSION ?? '6';
-
-const arms: Arm[] = [
-  { name: 'baseline', patch: () => undefined, unpatch: () => undefined },
-  { name: 'modelwatch', patch: () => ours.manuallyInstrument(openaiV6Module), unpatch: () => ours.manuallyUninstrument(openaiV6Module), exporter: oursExporter },
-  {
-    name: 'contrib',
-    patch: () => void contribDefinition.patch?.(openaiV6Module, openaiVersion),
-    unpatch: () => contribDefinition.unpatch?.(openaiV6Module, openaiVersion),
-    exporter: contribExporter,
-  },
-];
+interface Mode {
+  name: string;
+  /** Content chunks per streamed completion; 0 for a JSON (non-streaming) call. */
+  chunks: number;
+  concurrency: number;
+  /** Sequential modes: calls per arm (long streams take fewer). */
+  calls: number;
+}
 const modes: Mode[] = [
-  { name: 'sequential JSON', stream: false, concurrency: 1 },
-  { name: 'sequential stream', stream: true, concurrency: 1 },
-  { name: `${CONCURRENCY} in flight JSON`, stream: false, concurrency: CONCURRENCY },
-  { name: `${CONCURRENCY} in flight stream`, stream: true, concurrency: CONCURRENCY },
+  { name: 'sequential JSON', chunks: 0, concurrency: 1, calls: CALLS },
+  { name: 'sequential stream 4 chunks', chunks: 4, concurrency: 1, calls: CALLS },
+  { name: `sequential stream ${LONG_CHUNKS} chunks`, chunks: LONG_CHUNKS, concurrency: 1, calls: Math.max(50, Math.round(CALLS / 3)) },
+  { name: `${CONCURRENCY} in flight JSON`, chunks: 0, concurrency: CONCURRENCY, calls: 0 },
+  { name: `${CONCURRENCY} in flight stream 4 chunks`, chunks: 4, concurrency: CONCURRENCY, calls: 0 },
 ];
 
-async function oneCall(stream: boolean): Promise<number> {
-  const start = performance.now();
-  if (stream) {
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
-    for await (const _chunk of s) {
-      // drain
-    }
-  } else {
+async function oneCall(chunks: number): Promise<void> {
+  if (chunks === 0) {
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    return;
   }
-  return (performance.now() - start) * 1000;
+  const stream = await client.chat.completions.create(
+    { model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } },
+    { headers: { 'x-bench-chunks': String(chunks) } },
+  );
+  for await (const _chunk of stream) {
+    // drain, as a caller reading the completion would
+  }
 }
 
-async function runBatch(mode: Mode, calls: number): Promise<Samples> {
-  const latenciesUs: number[] = [];
-  let next = 0;
-  const cpuBefore = process.cpuUsage();
-  const worker = async (): Promise<void> => {
-    while (next < calls) {
-      next++;
-      latenciesUs.push(await oneCall(mode.stream));
+/** Per arm: every measured call's wall µs, and CPU µs per call (per call, or per batch in flight modes). */
+interface Samples {
+  latencyUs: number[];
+  cpuUs: number[];
+}
+const emptySamples = (): Record<ArmName, Samples> => ({
+  baseline: { latencyUs: [], cpuUs: [] },
+  modelwatch: { latencyUs: [], cpuUs: [] },
+  contrib: { latencyUs: [], cpuUs: [] },
+});
+
+async function withArm<T>(arm: Arm, run: () => Promise<T>): Promise<T> {
+  arm.patch();
+  try {
+    return await run();
+  } finally {
+    arm.unpatch();
+  }
+}
+
+async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
+  const samples = emptySamples();
+  const warmupBlocks = Math.ceil(Math.min(60, mode.calls / 4) / BLOCK);
+  const blocks = warmupBlocks + Math.ceil(mode.calls / BLOCK);
+  for (let block = 0; block < blocks; block++) {
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(block + k) % arms.length]!;
+      await withArm(arm, async () => {
+        for (let i = 0; i < BLOCK; i++) {
+          const cpuBefore = process.cpuUsage();
+          const start = performance.now();
+          await oneCall(mode.chunks);
+          const wallUs = (performance.now() - start) * 1000;
+          const cpu = process.cpuUsage(cpuBefore);
+          if (block < warmupBlocks) continue;
+          samples[arm.name].latencyUs.push(wallUs);
+          samples[arm.name].cpuUs.push(cpu.user + cpu.system);
+        }
+      });
     }
-  };
-  await Promise.all(Array.from({ length: mode.concurrency }, worker));
-  const cpu = process.cpuUsage(cpuBefore);
-  return { latenciesUs, cpuUs: cpu.user + cpu.system, calls };
+  }
+  return samples;
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
+async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
+  const samples = emptySamples();
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(round + k) % arms.length]!;
+      const latencies: number[] = [];
+      const cpuUs = await withArm(arm, async () => {
+        let next = 0;
+        const cpuBefore = process.cpuUsage();
+        const worker = async (): Promise<void> => {
+          while (next < BATCH) {
+            next++;
+            const start = performance.now();
+            await oneCall(mode.chunks);
+            latencies.push((performance.now() - start) * 1000);
+          }
+        };
+        await Promise.all(Array.from({ length: mode.concurrency }, worker));
+        const cpu = process.cpuUsage(cpuBefore);
+        return (cpu.user + cpu.system) / BATCH;
+      });
+      if (round === 0) continue; // warm-up
+      samples[arm.name].latencyUs.push(...latencies);
+      samples[arm.name].cpuUs.push(cpuUs);
+    }
+  }
+  return samples;
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index]!;
 }
+const median = (values: readonly number[]): number => quantile(values, 0.5);
 
-const results = new Map<string, Samples>();
-const key = (mode: Mode, arm: Arm): string => `${mode.name}|${arm.name}`;
-const startedMs = performance.now();
-console.log(`openai-overhead: openai ${openaiVersion} (alias openai-v6) for all arms; ${ROUNDS} rounds × ${CALLS} calls per arm and mode (+1 warm-up round)`);
-
-for (let round = 0; round <= ROUNDS; round++) {
-  for (const mode of modes) {
-    // Rotate the arm order each round so no arm always runs first (or right after GC-heavy work).
-    const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
-    for (const arm of order) {
-      arm.patch();
-      try {
-        const batch = await runBatch(mode, round === 0 ? Math.min(50, CALLS) : CALLS);
-        if (round === 0) continue; // warm-up
-        const total = results.get(key(mode, arm)) ?? { latenciesUs: [], cpuUs: 0, calls: 0 };
-        total.latenciesUs.push(...batch.latenciesUs);
-        total.cpuUs += batch.cpuUs;
-        total.calls += batch.calls;
-        results.set(key(mode, arm), total);
-      } finally {
-        arm.unpatch();
-      }
-    }
-  }
+interface ArmResult {
+  medianUs: number;
+  p99Us: number;
+  cpuUs: number;
+  addedMedianUs: number;
+  addedP99Us: number;
+  addedCpuUs: number;
 }
-await Promise.all([oursProvider.forceFlush(), contribProvider.forceFlush()]);
 
-const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(1).padStart(8) : '     n/a');
-console.log('');
-console.log('mode                   arm         median µs   p99 µs  +median µs  +p99 µs   CPU µs/call  +CPU µs/call');
-const summary: string[] = [];
-for (const mode of modes) {
-  const base = results.get(key(mode, arms[0]!))!;
-  const baseSorted = [...base.latenciesUs].sort((a, b) => a - b);
-  const baseMedian = quantile(baseSorted, 0.5);
-  const baseP99 = quantile(baseSorted, 0.99);
-  const baseCpu = base.cpuUs / base.calls;
-  const added: Partial<Record<ArmName, { median: number; cpu: number }>> = {};
+function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmName, ArmResult> {
+  const base = samples.baseline;
+  const baseMedian = median(base.latencyUs);
+  const baseP99 = quantile(base.latencyUs, 0.99);
+  const baseCpu = median(base.cpuUs);
+  const out = {} as Record<ArmName, ArmResult>;
   for (const arm of arms) {
-    const s = results.get(key(mode, arm))!;
-    const sorted = [...s.latenciesUs].sort((a, b) => a - b);
-    const median = quantile(sorted, 0.5);
-    const p99 = quantile(sorted, 0.99);
-    const cpu = s.cpuUs / s.calls;
-    added[arm.name] = { median: median - baseMedian, cpu: cpu - baseCpu };
+    const s = samples[arm.name];
+    const medianUs = median(s.latencyUs);
+    const p99Us = quantile(s.latencyUs, 0.99);
+    const cpuUs = median(s.cpuUs);
+    // In flight: pair each round's batch with the baseline's batch of the same round (same neighbours).
+    const addedCpuUs = mode.concurrency > 1 ? median(s.cpuUs.map((cpu, round) => cpu - base.cpuUs[round]!)) : cpuUs - baseCpu;
+    out[arm.name] = { medianUs, p99Us, cpuUs, addedMedianUs: medianUs - baseMedian, addedP99Us: p99Us - baseP99, addedCpuUs };
+  }
+  return out;
+}
+
+const startedMs = performance.now();
+console.log(`openai-overhead: openai ${openaiVersion} (alias openai-v6) for all arms; modelwatch = ${label}`);
+console.log(
+  `sequential: ${CALLS} calls per arm (${Math.max(50, Math.round(CALLS / 3))} for ${LONG_CHUNKS}-chunk streams) in blocks of ${BLOCK}; ` +
+    `in flight: ${ROUNDS} rounds × ${BATCH} calls per arm; warm-up discarded`,
+);
+
+const results: Array<[Mode, Record<ArmName, ArmResult>]> = [];
+for (const mode of modes) {
+  const samples = mode.concurrency > 1 ? await runInFlight(mode) : await runSequential(mode);
+  results.push([mode, summarise(mode, samples)]);
+}
+
+const num = (n: number, width = 9): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a').padStart(width);
+const ratioOf = (ours: number, theirs: number): number => (theirs > 0 ? Math.max(0, ours) / theirs : NaN);
+const ratioText = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a (contrib added ≤ 0)');
+
+console.log('');
+console.log(`${'mode'.padEnd(32)} ${'arm'.padEnd(10)} median µs    p99 µs +median µs   +p99 µs  CPU µs/call +CPU µs/call`);
+for (const [mode, byArm] of results) {
+  for (const arm of arms) {
+    const r = byArm[arm.name];
+    const base = arm.name === 'baseline';
     console.log(
-      `${mode.name.padEnd(22)} ${arm.name.padEnd(10)} ${fmt(median)} ${fmt(p99)} ${arm.name === 'baseline' ? '        ' : fmt(median - baseMedian)}  ${arm.name === 'baseline' ? '        ' : fmt(p99 - baseP99)}   ${fmt(cpu)}     ${arm.name === 'baseline' ? '' : fmt(cpu - baseCpu)}`,
+      `${mode.name.padEnd(32)} ${arm.name.padEnd(10)} ${num(r.medianUs)} ${num(r.p99Us)} ${base ? ' '.repeat(10) : num(r.addedMedianUs, 10)} ${base ? ' '.repeat(9) : num(r.addedP99Us)} ${num(r.cpuUs, 12)} ${base ? '' : num(r.addedCpuUs, 12)}`,
     );
   }
-  const o = added.modelwatch!;
-  const c = added.contrib!;
-  summary.push(
-    `${mode.name}: ours/contrib added median ${(o.median / c.median).toFixed(2)}×, added CPU ${(o.cpu / c.cpu).toFixed(2)}× (ours +${o.cpu.toFixed(1)} µs CPU, contrib +${c.cpu.toFixed(1)} µs CPU per call)`,
+}
+
+console.log('');
+console.log('ours/contrib (added over baseline)   median latency   p99 latency   CPU per call');
+const verdicts: string[] = [];
+for (const [mode, byArm] of results) {
+  const ours = byArm.modelwatch;
+  const theirs = byArm.contrib;
+  const latency = ratioOf(ours.addedMedianUs, theirs.addedMedianUs);
+  const p99 = ratioOf(ours.addedP99Us, theirs.addedP99Us);
+  const cpu = ratioOf(ours.addedCpuUs, theirs.addedCpuUs);
+  const cell = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a').padStart(8);
+  console.log(`${mode.name.padEnd(36)} ${cell(latency)}        ${cell(p99)}     ${cell(cpu)}`);
+  const verdict = (r: number): string => (Number.isFinite(r) && r <= TARGET_RATIO ? 'PASS' : 'MISS');
+  verdicts.push(
+    `${verdict(cpu)}  ${mode.name}: added CPU ≤ ${TARGET_RATIO}× contrib's — ${ratioText(cpu)} (ours +${ours.addedCpuUs.toFixed(1)} µs, contrib +${theirs.addedCpuUs.toFixed(1)} µs per call)`,
+    `${verdict(latency)}  ${mode.name}: added median latency ≤ ${TARGET_RATIO}× contrib's — ${ratioText(latency)} (ours +${ours.addedMedianUs.toFixed(1)} µs, contrib +${theirs.addedMedianUs.toFixed(1)} µs)`,
+  );
+}
+
+await shutdown();
+console.log('');
+for (const arm of arms) {
+  const tally = arm.tally();
+  if (!tally) continue;
+  console.log(
+    `${arm.name.padEnd(10)} spans exported ${tally.spans}, ${(tally.attributes / Math.max(1, tally.spans)).toFixed(1)} attributes per span, ` +
+      `model version on ${tally.withModelVersion}, TTFT on ${tally.withTtft}`,
   );
 }
 console.log('');
-for (const line of summary) console.log(line);
-console.log(`spans exported: modelwatch ${oursExporter.spans}, contrib ${contribExporter.spans}; wall ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
-
-await Promise.all([oursProvider.shutdown(), contribProvider.shutdown()]);
+for (const line of verdicts) console.log(line);
+console.log(`wall ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
 await sim.stop();

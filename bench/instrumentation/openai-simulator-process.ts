@@ -1,11 +1,30 @@
 /**
- * The OpenAI simulator as its own process for the overhead benchmark, so the server's CPU does not count
+ * The OpenAI simulator as its own process for the overhead benchmarks, so the server's CPU does not count
  * against the client being measured. Prints `{"baseURL": ...}` when listening; exits when stdin closes.
+ *
+ * A streamed completion has `x-bench-chunks` content chunks (request header; default 4), each carrying two
+ * words, plus the role chunk, the finish chunk and the usage chunk (when `stream_options.include_usage`).
  */
 import { startOpenAISimulator } from '../../ingest/src/simulators/openai-server.js';
 
+const model = 'gpt-4o-mini-2024-07-18';
+const texts = new Map<number, string>();
+/** A reply text of exactly `chunks` two-word pieces, so the simulator's split yields `chunks` chunks. */
+function textFor(chunks: number): string {
+  let text = texts.get(chunks);
+  if (text === undefined) {
+    text = Array.from({ length: chunks }, (_, i) => `w${String(i % 100).padStart(2, '0')} x`).join(' ') + ' ';
+    texts.set(chunks, text);
+  }
+  return text;
+}
+
 const sim = await startOpenAISimulator({
-  respond: (request) => (request.stream ? { kind: 'stream', chunks: 4, model: 'gpt-4o-mini-2024-07-18' } : { kind: 'success', model: 'gpt-4o-mini-2024-07-18' }),
+  respond: (request) => {
+    if (!request.stream) return { kind: 'success', model };
+    const chunks = Math.max(1, Math.min(1000, Number(request.headers['x-bench-chunks'] ?? 4) || 4));
+    return { kind: 'stream', chunks, model, text: textFor(chunks) };
+  },
 });
 process.stdout.write(`${JSON.stringify({ baseURL: sim.baseURL })}\n`);
 process.stdin.resume();

@@ -8,12 +8,22 @@
  *  2. the provider's error body, because it is more precise than the status: content filter, context
  *     length, then overloaded (Anthropic reports `overloaded_error` even under a 500);
  *  3. named codes: AWS exception names, Google `error.status`, Node/undici socket codes (also in `cause`);
- *  4. SDK class names (`RateLimitError`, `APIConnectionTimeoutError`, …);
- *  5. the HTTP status: 429 rate_limited; 529 and 503 overloaded (503 is what Gemini, Bedrock and Azure send
+ *  4. the HTTP status: 429 rate_limited; 529 and 503 overloaded (503 is what Gemini, Bedrock and Azure send
  *     when capacity is short, a provider capacity signal rather than a bug); 504/408 timeout; other 5xx
  *     server_error; 401/403 auth; 413 context_length (the request body was too large for the model
  *     endpoint); other 4xx bad_request;
- *  6. anything else: unknown, origin client (an exception thrown by our own code around the call).
+ *  5. no HTTP status on the error, but the provider's error type in its body: in-band stream errors (OpenAI
+ *     `data: {"error":{"type":"server_error"}}`, Anthropic `event: error` with `api_error`, a Responses
+ *     `error` event or `response.failed` with `code: server_error`) are mapped by that type;
+ *  6. a JSON parse error (`SyntaxError`) when the caller says (`context.responseStatus`) the response was a
+ *     2xx: the provider sent a malformed body → server_error/provider. Without that context a SyntaxError
+ *     may be our own code's and stays unknown/client (which keeps `classifyFailure(error)` pure);
+ *  7. SDK class names (`RateLimitError`, `APIConnectionTimeoutError`, …);
+ *  8. anything else: unknown, origin client (an exception thrown by our own code around the call).
+ *
+ * A content-filter refusal must never read as a rate limit (or anything else): the filter check runs on the
+ * provider's error body (type, code, message, Azure's innererror) before the status is looked at, so a 429
+ * or 400 carrying a content-policy body is content_filter.
  *
  * Origin: provider-side conditions (rate_limited, overloaded, server_error, timeout reported by an HTTP
  * status) → provider; failures below HTTP (socket errors, client-side timeouts) → network; auth,
@@ -31,10 +41,18 @@ export interface FailureClassification {
   retryAfterS?: number;
 }
 
+/** What the span knows that the error may not: passed by llm-call.ts, optional for everyone else. */
+export interface FailureContext {
+  /** HTTP status of the response the call received before it failed (e.g. 200 before a body parse error). */
+  responseStatus?: number;
+}
+
 type Verdict = readonly [FailureClass, FailureOrigin];
 
+// Matched on the lower-cased message, body messages and codes. Separators are optional because proxies
+// (LiteLLM's `ContentPolicyViolationError`) glue the words; Anthropic says "content filtering policy".
 const CONTENT_FILTER =
-  /content[_ ]filter|content[_ ]policy|content management policy|responsibleaipolicyviolation|\bsafety\b|prohibited_content|blocklist|blocked by (?:the )?(?:safety|content)/;
+  /content[_ -]?filter|content[_ -]?policy|content management policy|responsibleaipolicyviolation|\bsafety\b|prohibited_content|blocklist|blocked by (?:the )?(?:safety|content)|flagged as potentially violating|violat\w* (?:our |the )?usage polic/;
 const CONTEXT_LENGTH =
   /context_length_exceeded|prompt is too long|maximum context length|input is too long|context window|too many (?:input )?tokens|exceeds? the (?:maximum|max) (?:number of )?tokens|string_above_max_length|request too large for model/;
 
@@ -115,6 +133,25 @@ const CLASS_NAMES: Readonly<Record<string, Verdict>> = {
   UnprocessableEntityError: ['bad_request', 'client'],
   ContentFilterFinishReasonError: ['content_filter', 'client'],
   LengthFinishReasonError: ['context_length', 'client'],
+};
+
+// The provider's own error type/code, for errors that carry no HTTP status: in-band stream errors and
+// Responses `response.failed`. (With a status, the status decides: OpenAI sends `server_error` under 503.)
+const PROVIDER_ERROR_TYPES: Readonly<Record<string, Verdict>> = {
+  // OpenAI (`error.type` in chat streams, `code` in Responses events)
+  server_error: ['server_error', 'provider'],
+  rate_limit_exceeded: ['rate_limited', 'provider'],
+  insufficient_quota: ['rate_limited', 'provider'],
+  invalid_request_error: ['bad_request', 'client'],
+  invalid_api_key: ['auth', 'client'],
+  // Anthropic (`error.type`); overloaded_error is handled with the body refinements
+  api_error: ['server_error', 'provider'],
+  rate_limit_error: ['rate_limited', 'provider'],
+  timeout_error: ['timeout', 'provider'],
+  authentication_error: ['auth', 'client'],
+  permission_error: ['auth', 'client'],
+  not_found_error: ['bad_request', 'client'],
+  request_too_large: ['context_length', 'client'],
 };
 
 const GENERIC_CLASS_NAMES = new Set(['Error', 'Object', 'DOMException', 'APIError', 'ApiError', '']);
@@ -248,7 +285,17 @@ function fromStatus(status: number): Verdict | undefined {
   return undefined;
 }
 
-function decide(facts: Facts): Verdict {
+/** JSON.parse / response.json() failures: V8 throws SyntaxError ("Unexpected token", "is not valid JSON"). */
+function isParseError(facts: Facts): boolean {
+  if (facts.className === 'SyntaxError') return true;
+  return /\bjson\b/.test(facts.text) && /\b(?:pars|unexpected|invalid|unterminated)/.test(facts.text);
+}
+
+function isSuccessStatus(status: number | undefined): boolean {
+  return status !== undefined && status >= 200 && status <= 299;
+}
+
+function decide(facts: Facts, context: FailureContext | undefined): Verdict {
   const { className, httpStatus, text, googleStatus, networkCode } = facts;
   if (
     className === 'APIUserAbortError' ||
@@ -262,10 +309,13 @@ function decide(facts: Facts): Verdict {
   // a bare socket error's message never mentions policies.
   if (CONTENT_FILTER.test(text)) return ['content_filter', 'client'];
   if (CONTEXT_LENGTH.test(text)) return ['context_length', 'client'];
-  if (
-    facts.codes.includes('overloaded_error') ||
-    (httpStatus !== undefined && httpStatus >= 500 && /overloaded/.test(text))
-  ) {
+  // "Overloaded" in the text counts only for a server-side failure: a 5xx, or an in-band stream error whose
+  // provider type says server (OpenAI sends "The engine is currently overloaded" as type server_error).
+  const serverSide =
+    httpStatus !== undefined
+      ? httpStatus >= 500
+      : facts.codes.some((code) => PROVIDER_ERROR_TYPES[code]?.[0] === 'server_error');
+  if (facts.codes.includes('overloaded_error') || (serverSide && /overloaded/.test(text))) {
     return ['overloaded', 'provider'];
   }
   const aws = AWS_NAMES[className];
@@ -282,6 +332,14 @@ function decide(facts: Facts): Verdict {
   if (httpStatus !== undefined) {
     const byStatus = fromStatus(httpStatus);
     if (byStatus) return byStatus;
+  } else {
+    for (const code of facts.codes) {
+      const byType = PROVIDER_ERROR_TYPES[code];
+      if (byType) return byType;
+    }
+  }
+  if (httpStatus === undefined && isSuccessStatus(context?.responseStatus) && isParseError(facts)) {
+    return ['server_error', 'provider'];
   }
   const byClass = CLASS_NAMES[className];
   if (byClass) return byClass;
@@ -298,13 +356,16 @@ function errorTypeOf(facts: Facts): string {
   return '_OTHER';
 }
 
-/** Classifies anything thrown by an LLM SDK call (or a manual call). Pure, never throws. */
-export function classifyFailure(error: unknown): FailureClassification {
+/**
+ * Classifies anything thrown by an LLM SDK call (or a manual call). Pure, never throws. `context` adds what
+ * the span knew before the error (the response status); without it the error alone decides.
+ */
+export function classifyFailure(error: unknown, context?: FailureContext): FailureClassification {
   try {
     const bag = asBag(error);
     if (!bag) return { failureClass: 'unknown', origin: 'client', errorType: '_OTHER' };
     const facts = gatherFacts(bag);
-    const [failureClass, origin] = decide(facts);
+    const [failureClass, origin] = decide(facts, context);
     const result: FailureClassification = { failureClass, origin, errorType: errorTypeOf(facts) };
     if (facts.httpStatus !== undefined) result.httpStatus = facts.httpStatus;
     const retryAfterS = readRetryAfterS(facts.headers);

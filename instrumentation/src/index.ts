@@ -6,8 +6,8 @@ export {
   type TraceLlmCallOptions,
   type LlmUsageInfo,
 } from './trace-llm-call.js';
-export { parseModelId, type ParsedModelId } from './parse-model-id.js';
-export { classifyFailure, type FailureClassification } from './classify-failure.js';
+export { parseModelId, modelIdSpecificity, type ParsedModelId } from './parse-model-id.js';
+export { classifyFailure, type FailureClassification, type FailureContext } from './classify-failure.js';
 export { providerFromBaseUrl, resolveProvider } from './provider-from-base-url.js';
 export {
   resolveInstrumentationConfig,

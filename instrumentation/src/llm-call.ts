@@ -20,7 +20,7 @@ import {
 import { classifyFailure } from './classify-failure.js';
 import type { ResolvedInstrumentationConfig } from './internal-types.js';
 import type { LlmCall, LlmHttpInfo, LlmRequestInfo, LlmResponseInfo } from './llm-call-types.js';
-import { modelIdSpecificity, parseModelId } from './parse-model-id.js';
+import { modelIdSpecificity, parseModelIdShared } from './parse-model-id.js';
 import { readFirstHeader, readNumericHeader, readRetryAfterS } from './read-headers.js';
 import { contentAttribute } from './record-content.js';
 import * as sc from './semconv.js';
@@ -112,6 +112,9 @@ class RecordedLlmCall implements LlmCall {
   private firstTokenSeen = false;
   private responseModel: string | undefined;
   private outputMessages: unknown;
+  // The last HTTP status the patcher reported: a body that fails to parse after a 2xx is the provider's
+  // fault, but the SyntaxError itself carries no status.
+  private responseStatus: number | undefined;
   // performance.now() at the call's real start, for TTFT with sub-millisecond precision.
   private readonly startPerfMs: number;
 
@@ -127,13 +130,16 @@ class RecordedLlmCall implements LlmCall {
   }
 
   firstToken(): void {
-    guard('firstToken', () => {
-      if (this.ended || this.firstTokenSeen) return;
-      this.firstTokenSeen = true;
+    // Patchers call this for every content chunk of a stream: after the first, return before allocating.
+    if (this.firstTokenSeen || this.ended) return;
+    this.firstTokenSeen = true;
+    try {
       const ttftMs = performance.now() - this.startPerfMs;
       this.span.setAttribute(sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS, ttftMs);
       this.span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttftMs / 1000);
-    });
+    } catch (error) {
+      diag.debug('modelwatch: firstToken failed', error);
+    }
   }
 
   response(info: LlmResponseInfo): void {
@@ -165,7 +171,7 @@ class RecordedLlmCall implements LlmCall {
   fail(error: unknown): void {
     guard('fail', () => {
       if (this.ended) return;
-      const failure = classifyFailure(error);
+      const failure = classifyFailure(error, { responseStatus: this.responseStatus });
       const a: Attributes = {
         [sc.ATTR_MODELWATCH_FAILURE_CLASS]: failure.failureClass,
         [sc.ATTR_MODELWATCH_FAILURE_ORIGIN]: failure.origin,
@@ -203,6 +209,7 @@ class RecordedLlmCall implements LlmCall {
 
   private recordHttp(info: LlmHttpInfo): void {
     if (this.ended || !info) return;
+    if (typeof info.statusCode === 'number') this.responseStatus = info.statusCode;
     const a: Attributes = {};
     setIfDefined(a, sc.ATTR_HTTP_RESPONSE_STATUS_CODE, info.statusCode);
     const headers = info.headers;
@@ -221,7 +228,8 @@ class RecordedLlmCall implements LlmCall {
       sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS,
       readNumericHeader(headers, REMAINING_TOKENS_HEADERS),
     );
-    setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, readRetryAfterS(headers));
+    // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
+    if (!isSuccessStatus(info.statusCode)) setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, readRetryAfterS(headers));
     setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_COUNT, info.retryCount);
     this.span.setAttributes(a);
   }
@@ -244,22 +252,55 @@ class RecordedLlmCall implements LlmCall {
    * stay on the span (gen_ai.request.model / gen_ai.response.model); modelwatch.model.resolved names the
    * one the columns came from.
    */
-  private modelAttributes(): Attributes {
-    const fromRequest = parseModelId(this.request.requestModel, this.request.provider);
-    const fromResponse = parseModelId(this.responseModel, this.request.provider);
-    const useResponse =
-      fromResponse.family !== '' && modelIdSpecificity(fromResponse) >= modelIdSpecificity(fromRequest);
-    const chosen = useResponse ? fromResponse : fromRequest;
-    const resolved = useResponse ? this.responseModel : this.request.requestModel;
-    if (chosen.family === '') return {};
-    const a: Attributes = {
-      [sc.ATTR_MODELWATCH_MODEL_FAMILY]: chosen.family,
-      [sc.ATTR_MODELWATCH_MODEL_VERSION]: chosen.version,
-      [sc.ATTR_MODELWATCH_MODEL_SNAPSHOT]: chosen.snapshot,
-    };
-    setIfDefined(a, sc.ATTR_MODELWATCH_MODEL_RESOLVED, resolved);
-    return a;
+  private modelAttributes(): Readonly<Attributes> {
+    return modelAttributesFor(this.request.provider, this.request.requestModel, this.responseModel);
   }
+}
+
+function isSuccessStatus(status: number | undefined): boolean {
+  return status !== undefined && status >= 200 && status <= 299;
+}
+
+// Every span of a process names the same few (provider, request model, response model) triples; the model
+// columns for each are computed once. Dropped whole when full, like parseModelId's memo.
+const MAX_MEMOISED_MODEL_PAIRS = 256;
+const modelAttributesMemo = new Map<string, Readonly<Attributes>>();
+const NO_MODEL_ATTRIBUTES: Readonly<Attributes> = Object.freeze({});
+
+function modelAttributesFor(
+  provider: string,
+  requestModel: string | undefined,
+  responseModel: string | undefined,
+): Readonly<Attributes> {
+  const key = `${provider}\u0000${requestModel ?? ''}\u0000${responseModel ?? ''}`;
+  let attributes = modelAttributesMemo.get(key);
+  if (attributes === undefined) {
+    attributes = computeModelAttributes(provider, requestModel, responseModel);
+    if (modelAttributesMemo.size >= MAX_MEMOISED_MODEL_PAIRS) modelAttributesMemo.clear();
+    modelAttributesMemo.set(key, attributes);
+  }
+  return attributes;
+}
+
+function computeModelAttributes(
+  provider: string,
+  requestModel: string | undefined,
+  responseModel: string | undefined,
+): Readonly<Attributes> {
+  const fromRequest = parseModelIdShared(requestModel, provider);
+  const fromResponse = parseModelIdShared(responseModel, provider);
+  const useResponse =
+    fromResponse.family !== '' && modelIdSpecificity(fromResponse) >= modelIdSpecificity(fromRequest);
+  const chosen = useResponse ? fromResponse : fromRequest;
+  const resolved = useResponse ? responseModel : requestModel;
+  if (chosen.family === '') return NO_MODEL_ATTRIBUTES;
+  const a: Attributes = {
+    [sc.ATTR_MODELWATCH_MODEL_FAMILY]: chosen.family,
+    [sc.ATTR_MODELWATCH_MODEL_VERSION]: chosen.version,
+    [sc.ATTR_MODELWATCH_MODEL_SNAPSHOT]: chosen.snapshot,
+  };
+  setIfDefined(a, sc.ATTR_MODELWATCH_MODEL_RESOLVED, resolved);
+  return Object.freeze(a);
 }
 
 /** A call whose span could not be created: every method is a no-op, the host call proceeds untouched. */

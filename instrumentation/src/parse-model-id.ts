@@ -265,12 +265,7 @@ function parseUnsafe(rawId: string, providerHint: string | undefined): ParsedMod
   return { family, version, snapshot, vendor, normalizedId: core };
 }
 
-/**
- * Parses a model id from any provider into family / version / snapshot (rules in the module comment).
- * Pure and total: never throws, unknown ids come back as `{ family: id, version: '' }`.
- */
-export function parseModelId(modelId: string | undefined | null, providerHint?: string): ParsedModelId {
-  if (typeof modelId !== 'string') return { ...EMPTY };
+function parseTotal(modelId: string, providerHint: string | undefined): ParsedModelId {
   try {
     return parseUnsafe(modelId, providerHint);
   } catch {
@@ -278,6 +273,37 @@ export function parseModelId(modelId: string | undefined | null, providerHint?: 
     const id = modelId.trim().toLowerCase();
     return { ...EMPTY, family: id, normalizedId: id };
   }
+}
+
+// A process talks to a handful of models, and parsing one takes a dozen regex runs: every span end used to
+// pay that twice. Results are memoised per (provider hint, id); the map is dropped whole when it fills, so
+// a stream of ever-new ids (fine-tune ids, a misbehaving proxy) costs a re-parse, never unbounded memory.
+const MAX_MEMOISED_IDS = 512;
+const memo = new Map<string, Readonly<ParsedModelId>>();
+
+/**
+ * The memoised parse, shared and frozen: for hot paths inside this package that only read the result.
+ * Not exported from the package index (callers there get a copy they may keep or change).
+ */
+export function parseModelIdShared(modelId: string | undefined | null, providerHint?: string): Readonly<ParsedModelId> {
+  if (typeof modelId !== 'string') return EMPTY;
+  const key = providerHint === undefined ? modelId : `${providerHint}\u0000${modelId}`;
+  let parsed = memo.get(key);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parseTotal(modelId, providerHint));
+    if (memo.size >= MAX_MEMOISED_IDS) memo.clear();
+    memo.set(key, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * Parses a model id from any provider into family / version / snapshot (rules in the module comment).
+ * Pure and total: never throws, unknown ids come back as `{ family: id, version: '' }`. Memoised; each
+ * call returns its own object.
+ */
+export function parseModelId(modelId: string | undefined | null, providerHint?: string): ParsedModelId {
+  return { ...parseModelIdShared(modelId, providerHint) };
 }
 
 /**

@@ -17,48 +17,63 @@ export interface StreamHooks<T> {
   onError(err: unknown): void;
 }
 
-function safely(what: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    // Hooks are instrumentation code; their bugs must never surface in the consumer's loop.
-    diag.debug(`modelwatch: stream ${what} hook failed`, error);
-  }
-}
+/**
+ * The hooks behind one guard: onChunk stops after the end, onEnd/onError fire at most once in total, even
+ * across several iterators (tee branches), and a hook that throws is logged, never passed to the consumer
+ * (hooks are instrumentation code). A class with try/catch in each method rather than closures, because
+ * onChunk runs for every chunk of every stream: nothing is allocated per chunk.
+ */
+class GuardedHooks<T> {
+  private done = false;
 
-/** Makes onEnd/onError fire at most once in total, even across several iterators (tee branches). */
-function onceHooks<T>(hooks: StreamHooks<T>): StreamHooks<T> {
-  let done = false;
-  return {
-    onChunk: (chunk) => {
-      if (!done) safely('onChunk', () => hooks.onChunk(chunk));
-    },
-    onEnd: () => {
-      if (done) return;
-      done = true;
-      safely('onEnd', () => hooks.onEnd());
-    },
-    onError: (err) => {
-      if (done) return;
-      done = true;
-      safely('onError', () => hooks.onError(err));
-    },
-  };
+  constructor(private readonly hooks: StreamHooks<T>) {}
+
+  onChunk(chunk: T): void {
+    if (this.done) return;
+    try {
+      this.hooks.onChunk(chunk);
+    } catch (error) {
+      diag.debug('modelwatch: stream onChunk hook failed', error);
+    }
+  }
+
+  onEnd(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.hooks.onEnd();
+    } catch (error) {
+      diag.debug('modelwatch: stream onEnd hook failed', error);
+    }
+  }
+
+  onError(err: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.hooks.onError(err);
+    } catch (error) {
+      diag.debug('modelwatch: stream onError hook failed', error);
+    }
+  }
 }
 
 async function* observe<T>(
   source: AsyncIterable<T>,
-  hooks: StreamHooks<T>,
+  hooks: GuardedHooks<T>,
 ): AsyncGenerator<T, void, undefined> {
   // The chunk handed to the consumer but not yet observed: if the consumer breaks right after receiving
   // it, the generator resumes in `finally` without passing the `onChunk` line, so it is observed there.
-  let pending: { chunk: T } | undefined;
+  // A flag and a slot rather than a `{ chunk }` box, to allocate nothing per chunk.
+  let pending = false;
+  let last: T | undefined;
   let failed = false;
   try {
     for await (const chunk of source) {
-      pending = { chunk };
+      last = chunk;
+      pending = true;
       yield chunk;
-      pending = undefined;
+      pending = false;
       hooks.onChunk(chunk);
     }
   } catch (error) {
@@ -66,7 +81,7 @@ async function* observe<T>(
     hooks.onError(error);
     throw error;
   } finally {
-    if (pending) hooks.onChunk(pending.chunk);
+    if (pending) hooks.onChunk(last as T);
     if (!failed) hooks.onEnd();
   }
 }
@@ -80,7 +95,7 @@ export function wrapAsyncIterable<T>(
   source: AsyncIterable<T>,
   hooks: StreamHooks<T>,
 ): AsyncGenerator<T, void, undefined> {
-  return observe(source, onceHooks(hooks));
+  return observe(source, new GuardedHooks(hooks));
 }
 
 /** The shape of the openai / @anthropic-ai/sdk `Stream` class this module relies on. */
@@ -109,7 +124,7 @@ export function hasIteratorMethod<T>(value: unknown): value is IteratorOwningStr
 export function wrapStreamIterator<S extends object, T = unknown>(stream: S, hooks: StreamHooks<T>): S {
   // Typed loosely on purpose: the SDKs declare `iterator` private, so callers could not pass a Stream to a
   // parameter that names it. The shape is checked at run time instead.
-  const once = onceHooks(hooks);
+  const once = new GuardedHooks(hooks);
   const target = stream as { iterator?: unknown; [Symbol.asyncIterator]?: unknown };
   if (typeof target.iterator === 'function') {
     const original = (target.iterator as () => AsyncIterator<T>).bind(stream);

@@ -23,6 +23,16 @@ const awsMeta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 const googleError = (status: number, rpcStatus: string, message: string) =>
   new ApiError({ status, message: JSON.stringify({ error: { code: status, message, status: rpcStatus } }) });
 
+/** The SyntaxError V8 throws for a malformed JSON body (what `response.json()` rejects with). */
+function jsonParseError(): unknown {
+  try {
+    JSON.parse('{"id": "chatcmpl-broken", "choices": [');
+  } catch (error) {
+    return error;
+  }
+  throw new Error('JSON.parse unexpectedly succeeded');
+}
+
 /** A real undici error: fetch against a port nobody listens on. */
 async function realFetchFailure(): Promise<unknown> {
   const server = createServer();
@@ -374,6 +384,170 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () => new InternalServerException({ message: 'internal', ...awsMeta(500) }),
     { failureClass: 'server_error', origin: 'provider', httpStatus: 500 },
   ],
+  // In-band stream errors: the SDK throws an APIError with no HTTP status (the stream started as a 200).
+  [
+    'openai mid-stream data: {"error":{"type":"server_error"}}',
+    () =>
+      new OpenAI.APIError(
+        undefined,
+        { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
+  ],
+  [
+    'openai mid-stream "engine is currently overloaded" (type server_error)',
+    () =>
+      new OpenAI.APIError(
+        undefined,
+        { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'overloaded', origin: 'provider', errorType: 'server_error' },
+  ],
+  [
+    'a user error mentioning "overloaded" is not a provider overload',
+    () => new Error('worker pool overloaded'),
+    { failureClass: 'unknown', origin: 'client' },
+  ],
+  [
+    'openai mid-stream rate_limit_exceeded',
+    () =>
+      new OpenAI.APIError(undefined, { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }, undefined, new Headers()),
+    { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_exceeded' },
+  ],
+  [
+    'openai Responses stream `error` event with code server_error',
+    () =>
+      new OpenAI.APIError(
+        undefined,
+        { type: 'error', code: 'server_error', message: 'The server had an error', param: null },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
+  ],
+  [
+    'openai Responses response.failed (ResponseFailedError, code server_error)',
+    () => Object.assign(new Error('The model failed to generate a response.'), { name: 'ResponseFailedError', code: 'server_error' }),
+    { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
+  ],
+  [
+    'anthropic mid-stream event: error api_error',
+    () =>
+      new Anthropic.APIError(
+        undefined,
+        { type: 'error', error: { type: 'api_error', message: 'Internal server error' } },
+        undefined,
+        new Headers(),
+        'api_error',
+      ),
+    { failureClass: 'server_error', origin: 'provider', errorType: 'api_error' },
+  ],
+  [
+    'anthropic mid-stream event: error overloaded_error',
+    () =>
+      new Anthropic.APIError(
+        undefined,
+        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+        undefined,
+        new Headers(),
+        'overloaded_error',
+      ),
+    { failureClass: 'overloaded', origin: 'provider', errorType: 'overloaded_error' },
+  ],
+  [
+    'anthropic mid-stream event: error rate_limit_error',
+    () =>
+      new Anthropic.APIError(
+        undefined,
+        { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit.' } },
+        undefined,
+        new Headers(),
+        'rate_limit_error',
+      ),
+    { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_error' },
+  ],
+  [
+    'openai 503 with body type server_error stays overloaded (the status is more precise)',
+    () =>
+      OpenAI.APIError.generate(503, { error: { message: 'The service is temporarily unavailable.', type: 'server_error' } }, undefined, new Headers()),
+    { failureClass: 'overloaded', origin: 'provider', errorType: 'server_error', httpStatus: 503 },
+  ],
+  // A content-filter refusal is never a rate limit, whatever the status.
+  [
+    'anthropic 400 "Output blocked by content filtering policy"',
+    () =>
+      Anthropic.APIError.generate(
+        400,
+        { type: 'error', error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'content_filter', origin: 'client', errorType: 'invalid_request_error', httpStatus: 400 },
+  ],
+  [
+    'anthropic content-filter body under a 429',
+    () =>
+      Anthropic.APIError.generate(
+        429,
+        { type: 'error', error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'content_filter', origin: 'client', httpStatus: 429 },
+  ],
+  [
+    'openai content_filter code under a 429',
+    () =>
+      OpenAI.APIError.generate(
+        429,
+        { error: { message: 'The response was filtered.', type: 'invalid_request_error', code: 'content_filter' } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'content_filter', origin: 'client', errorType: 'content_filter', httpStatus: 429 },
+  ],
+  [
+    'proxy (LiteLLM) ContentPolicyViolationError under a 429',
+    () =>
+      OpenAI.APIError.generate(
+        429,
+        { error: { message: 'litellm.ContentPolicyViolationError: AzureException - The response was filtered', type: null, code: '429' } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'content_filter', origin: 'client', httpStatus: 429 },
+  ],
+  [
+    'openai moderation rejection (invalid_prompt, usage policy)',
+    () =>
+      OpenAI.APIError.generate(
+        400,
+        { error: { message: 'Invalid prompt: your prompt was flagged as potentially violating our usage policy.', type: 'invalid_request_error', code: 'invalid_prompt' } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'content_filter', origin: 'client', errorType: 'invalid_prompt' },
+  ],
+  [
+    'a plain 429 rate limit stays a rate limit',
+    () =>
+      Anthropic.APIError.generate(
+        429,
+        { type: 'error', error: { type: 'rate_limit_error', message: "This request would exceed your account's rate limit. Please try again later." } },
+        undefined,
+        new Headers(),
+      ),
+    { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_error' },
+  ],
+  [
+    'a SyntaxError with no context is ours: unknown/client',
+    () => jsonParseError(),
+    { failureClass: 'unknown', origin: 'client', errorType: 'SyntaxError' },
+  ],
   // Node / web platform
   [
     'ECONNREFUSED',
@@ -452,6 +626,25 @@ describe('classifyFailure', () => {
       assert.deepEqual(picked, expected, `got ${JSON.stringify(actual)}`);
     });
   }
+
+  it('classifies a parse error after a 2xx response (malformed body) as server_error/provider', () => {
+    for (const responseStatus of [200, 201, 299]) {
+      const actual = classifyFailure(jsonParseError(), { responseStatus });
+      assert.deepEqual(actual, { failureClass: 'server_error', origin: 'provider', errorType: 'SyntaxError' }, `status ${responseStatus}`);
+    }
+    // Not a 2xx, or not a parse error, or the error has its own status: the context changes nothing.
+    assert.deepEqual(
+      classifyFailure(jsonParseError(), { responseStatus: 404 }),
+      { failureClass: 'unknown', origin: 'client', errorType: 'SyntaxError' },
+    );
+    assert.deepEqual(
+      classifyFailure(new TypeError('x is not a function'), { responseStatus: 200 }),
+      { failureClass: 'unknown', origin: 'client', errorType: 'TypeError' },
+    );
+    const rateLimited = OpenAI.APIError.generate(429, { error: { message: 'slow down', code: 'rate_limit_exceeded' } }, undefined, new Headers());
+    assert.equal(classifyFailure(rateLimited, { responseStatus: 200 }).failureClass, 'rate_limited');
+    assert.deepEqual(classifyFailure(jsonParseError(), {}), classifyFailure(jsonParseError()));
+  });
 
   it('classifies a real undici "fetch failed" against a closed port as connection/network', async () => {
     const error = await realFetchFailure();

@@ -154,4 +154,27 @@ describe('parseModelId', () => {
     ];
     for (const input of inputs) assert.doesNotThrow(() => parseModelId(input as string));
   });
+
+  it('is memoised per provider hint, yet every caller gets its own object', () => {
+    const first = parseModelId('gpt-4o-2024-08-06', 'openai');
+    first.family = 'changed by the caller';
+    const second = parseModelId('gpt-4o-2024-08-06', 'openai');
+    assert.notEqual(second, first);
+    assert.equal(second.family, 'gpt-4o');
+    // The hint is part of the key: the same id under another provider is parsed on its own.
+    assert.equal(parseModelId('my-deployment', 'azure.ai.openai').vendor, 'openai');
+    assert.equal(parseModelId('my-deployment', 'groq').vendor, '');
+    assert.equal(parseModelId('my-deployment').vendor, '');
+  });
+
+  it('stays correct past its memo bound (the memo is dropped, not grown)', () => {
+    for (let i = 0; i < 1500; i++) assert.equal(parseModelId(`claude-opus-4-${i % 10}-2025${String(i).padStart(4, '0')}`).family, 'claude-opus');
+    assert.deepEqual(parseModelId('claude-3-5-sonnet-20241022'), {
+      family: 'claude-sonnet',
+      version: '3.5',
+      snapshot: '20241022',
+      vendor: 'anthropic',
+      normalizedId: 'claude-3-5-sonnet-20241022',
+    });
+  });
 });

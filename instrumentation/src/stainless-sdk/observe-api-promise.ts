@@ -107,11 +107,13 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
     onError,
   );
 
-  const seen = new WeakSet<object>();
+  // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
+  // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
+  let seen: object | undefined;
   const onResultOnce = (result: unknown): void => {
     if (typeof result === 'object' && result !== null) {
-      if (seen.has(result)) return;
-      seen.add(result);
+      if (result === seen) return;
+      seen = result;
     }
     onResult(result);
   };

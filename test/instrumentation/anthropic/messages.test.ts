@@ -129,6 +129,42 @@ describe('Anthropic messages', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
   });
 
+  it('classifies a mid-stream api_error event as server_error/provider', async () => {
+    scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'server' });
+    const stream = await client().messages.create({ model: MODEL, max_tokens: 10, messages, stream: true });
+    await assert.rejects(async () => {
+      for await (const _event of stream) {
+        // read until the error event
+      }
+    }, Anthropic.APIError);
+    const span = await onlySpan(tracing);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
+    assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
+  });
+
+  it('classifies a malformed 200 body as server_error/provider', async () => {
+    scenario = () => ({ kind: 'malformed' });
+    const error = await client().messages.create({ model: MODEL, max_tokens: 10, messages }).catch((e: unknown) => e);
+    assert.ok(error instanceof SyntaxError, String(error));
+    const span = await onlySpan(tracing);
+    assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
+  });
+
+  it('classifies a content-filter refusal as content_filter/client, even under a 429', async () => {
+    for (const status of [400, 429]) {
+      scenario = () => ({ kind: 'error', status, errorType: 'content_filter' });
+      await assert.rejects(client().messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.APIError);
+      const span = await onlySpan(tracing);
+      assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], status);
+      assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'content_filter', `status ${status}`);
+      assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'client');
+      tracing.reset();
+    }
+  });
+
   it('classifies 429 with retry-after, context length and timeouts', async () => {
     scenario = () => ({ kind: 'error', status: 429, retryAfterS: 7 });
     await assert.rejects(client().messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.RateLimitError);

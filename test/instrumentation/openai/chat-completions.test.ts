@@ -253,14 +253,53 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'network');
   });
 
-  it('records a malformed 200 body as a failure and rethrows the parse error', async () => {
+  it('classifies a malformed 200 body as server_error/provider and rethrows the parse error', async () => {
     scenario = () => ({ kind: 'malformed' });
     const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }));
     assert.ok(error instanceof SyntaxError, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.status.code, SpanStatusCode.ERROR);
     assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
-    assert.equal(typeof span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'string');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
+    assert.equal(span.attributes[ATTR_ERROR_TYPE], 'SyntaxError');
+  });
+
+  it('classifies a malformed SSE event in a 200 stream as server_error/provider', async () => {
+    scenario = () => ({ kind: 'malformed' });
+    const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true });
+    // The SDK logs the unparsable chunk with console.error before throwing; keep the test output clean.
+    const consoleError = console.error;
+    console.error = () => undefined;
+    let error: unknown;
+    try {
+      error = await expectRejection(
+        (async () => {
+          for await (const _chunk of stream) {
+            // read until the broken event
+          }
+        })(),
+      );
+    } finally {
+      console.error = consoleError;
+    }
+    assert.ok(error instanceof SyntaxError, String(error));
+    const span = await onlySpan(tracing);
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
+  });
+
+  it('classifies a 429 whose body is a content-filter refusal as content_filter, not rate_limited', async () => {
+    scenario = () => ({ kind: 'error', status: 429, errorType: 'content_filter' });
+    const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }));
+    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+    const span = await onlySpan(tracing);
+    assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 429);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'content_filter');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'client');
+    assert.equal(span.attributes[ATTR_ERROR_TYPE], 'content_filter');
   });
 
   it('records a content_filter finish reason on a successful response', async () => {
@@ -283,8 +322,10 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.ok(error instanceof OpenAI.APIError, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.status.code, SpanStatusCode.ERROR);
-    // The provider's in-band error type is kept (the SDK error has no HTTP status mid-stream).
+    // The SDK error has no HTTP status mid-stream: the provider's in-band error type decides.
     assert.equal(span.attributes[ATTR_ERROR_TYPE], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
     assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
     assert.ok((span.attributes[ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] as number) > 0);
   });

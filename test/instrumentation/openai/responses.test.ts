@@ -13,6 +13,7 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_MODELWATCH_FAILURE_CLASS,
+  ATTR_MODELWATCH_FAILURE_ORIGIN,
   ATTR_MODELWATCH_MODEL_VERSION,
   ATTR_MODELWATCH_STREAM,
   ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
@@ -94,6 +95,22 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
     }, OpenAI.APIError);
     const span = await onlySpan(tracing);
     assert.equal(span.status.code, SpanStatusCode.ERROR);
+    // The `error` event has no HTTP status; its code (server_error) and message ("overloaded") decide.
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'overloaded');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
+  });
+
+  it('classifies a server_error event mid-stream as server_error/provider', async () => {
+    scenario = () => ({ kind: 'stream', chunks: 3, errorAfterChunks: 1, errorType: 'server' });
+    const stream = await client.responses.create({ model: 'gpt-4.1', input: 'hello', stream: true });
+    await assert.rejects(async () => {
+      for await (const _event of stream) {
+        // read until the error event
+      }
+    }, OpenAI.APIError);
+    const span = await onlySpan(tracing);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
   });
 
   it('records embeddings with their token usage', async () => {

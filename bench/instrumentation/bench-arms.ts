@@ -1,0 +1,160 @@
+/**
+ * What the OpenAI overhead benchmarks share: the simulator in a child process, and the three arms —
+ * no instrumentation, modelwatch, and the OpenTelemetry contrib `@opentelemetry/instrumentation-openai` —
+ * patched onto the same `openai` 6 module (the npm alias `openai-v6`; contrib 0.22 supports `openai` <7 only).
+ *
+ * Both instrumentations get an identical TracerProvider: BatchSpanProcessor → an exporter that accepts and
+ * drops every batch, so span creation and processing are measured, not network export. Contrib's log
+ * events and metrics go to the API's no-op global providers (its default when none are set up).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { metrics } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OpenAIInstrumentation as ContribOpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import OpenAI from 'openai-v6';
+import * as openaiV6Module from 'openai-v6';
+import { ATTR_MODELWATCH_MODEL_VERSION, ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS } from '@modelwatch/instrumentation';
+
+type ModelwatchPackage = typeof import('@modelwatch/instrumentation');
+
+/**
+ * The modelwatch build to measure. By default the compiled package (`instrumentation/dist`, rebuilt first
+ * with `tsc -b` so it matches the source): that is what users run, and contrib is measured as published
+ * too. `source: true` measures the TypeScript source as tsx transforms it (which adds a `__name` helper
+ * call to every closure it creates, a few µs per call that users never pay).
+ */
+export async function loadModelwatch(source: boolean): Promise<{ module: ModelwatchPackage; label: string }> {
+  if (source) return { module: await import('@modelwatch/instrumentation'), label: 'TypeScript source via tsx' };
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-b', 'instrumentation'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('tsc -b instrumentation failed; fix the build or pass --source');
+  const module = (await import(new URL('../../instrumentation/dist/index.js', import.meta.url).href)) as ModelwatchPackage;
+  return { module, label: 'compiled package (instrumentation/dist)' };
+}
+
+/** What an arm's spans carried, to show the two instrumentations did comparable (or more) work. */
+export interface SpanTally {
+  spans: number;
+  attributes: number;
+  /** Spans with a parsed model version / a time-to-first-token attribute. */
+  withModelVersion: number;
+  withTtft: number;
+}
+
+/** Accepts and drops every batch; tallies spans and attributes so each arm's output can be checked. */
+export class DroppingExporter implements SpanExporter {
+  readonly tally: SpanTally = { spans: 0, attributes: 0, withModelVersion: 0, withTtft: 0 };
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    for (const span of spans) {
+      this.tally.spans++;
+      this.tally.attributes += Object.keys(span.attributes).length;
+      if (span.attributes[ATTR_MODELWATCH_MODEL_VERSION] !== undefined) this.tally.withModelVersion++;
+      if (span.attributes[ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] !== undefined) this.tally.withTtft++;
+    }
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function tracerProvider(exporter: SpanExporter): TracerProvider {
+  return new TracerProvider({
+    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 200 })],
+  });
+}
+
+export interface SimulatorProcess {
+  baseURL: string;
+  stop(): Promise<void>;
+}
+
+/** Starts openai-simulator-process.ts with the given arguments (e.g. `['--chunks', '4']`). */
+export async function startSimulatorProcess(args: string[] = []): Promise<SimulatorProcess> {
+  const script = fileURLToPath(new URL('./openai-simulator-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const baseURL = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { baseURL: string }).baseURL);
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited early (${code})`)));
+  });
+  return {
+    baseURL,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+export type ArmName = 'baseline' | 'modelwatch' | 'contrib';
+
+export interface Arm {
+  name: ArmName;
+  patch(): void;
+  unpatch(): void;
+  /** What the arm's spans carried so far (undefined for the baseline). */
+  tally(): SpanTally | undefined;
+}
+
+export interface Arms {
+  arms: Arm[];
+  openaiVersion: string;
+  newClient(baseURL: string): OpenAI;
+  /** Flushes and shuts down both tracer providers. */
+  shutdown(): Promise<void>;
+}
+
+/** The three arms, each unpatched until its `patch()`; patch/unpatch are cheap and may alternate freely. */
+export function createArms(modelwatch: ModelwatchPackage): Arms {
+  const oursExporter = new DroppingExporter();
+  const oursProvider = tracerProvider(oursExporter);
+  const ours = new modelwatch.OpenAIInstrumentation();
+  ours.setTracerProvider(oursProvider);
+
+  const contribExporter = new DroppingExporter();
+  const contribProvider = tracerProvider(contribExporter);
+  const contrib = new ContribOpenAIInstrumentation();
+  contrib.setTracerProvider(contribProvider);
+  // Contrib 0.22 creates its histograms in _updateMetricInstruments(), which the base constructor runs before
+  // the subclass fields exist; the fields then reset to undefined and stream calls throw. NodeSDK calls
+  // setMeterProvider() after construction, which recreates them: do the same (with the API's no-op provider).
+  contrib.setMeterProvider(metrics.getMeterProvider());
+  const contribDefinition = contrib.getModuleDefinitions()[0]!;
+  const openaiVersion = (OpenAI as unknown as { VERSION?: string }).VERSION ?? '6';
+
+  const arms: Arm[] = [
+    { name: 'baseline', patch: () => undefined, unpatch: () => undefined, tally: () => undefined },
+    {
+      name: 'modelwatch',
+      patch: () => ours.manuallyInstrument(openaiV6Module),
+      unpatch: () => ours.manuallyUninstrument(openaiV6Module),
+      tally: () => oursExporter.tally,
+    },
+    {
+      name: 'contrib',
+      patch: () => void contribDefinition.patch?.(openaiV6Module, openaiVersion),
+      unpatch: () => contribDefinition.unpatch?.(openaiV6Module, openaiVersion),
+      tally: () => contribExporter.tally,
+    },
+  ];
+  return {
+    arms,
+    openaiVersion,
+    newClient: (baseURL) => new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
+    shutdown: async () => {
+      await Promise.all([oursProvider.forceFlush(), contribProvider.forceFlush()]);
+      await Promise.all([oursProvider.shutdown(), contribProvider.shutdown()]);
+    },
+  };
+}
