@@ -13,10 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { metrics } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OpenAIInstrumentation as ContribOpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
-import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai-v6';
 import * as openaiV6Module from 'openai-v6';
-import { ATTR_MODELWATCH_MODEL_VERSION, ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS } from '@modelwatch/instrumentation';
+import {
+  ATTR_MODELWATCH_MODEL_VERSION,
+  ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
+} from '@modelwatch/instrumentation';
 
 type ModelwatchPackage = typeof import('@modelwatch/instrumentation');
 
@@ -27,12 +35,15 @@ type ModelwatchPackage = typeof import('@modelwatch/instrumentation');
  * call to every closure it creates, a few µs per call that users never pay).
  */
 export async function loadModelwatch(source: boolean): Promise<{ module: ModelwatchPackage; label: string }> {
-  if (source) return { module: await import('@modelwatch/instrumentation'), label: 'TypeScript source via tsx' };
+  if (source)
+    return { module: await import('@modelwatch/instrumentation'), label: 'TypeScript source via tsx' };
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const build = spawnSync(process.execPath, [tsc, '-b', 'instrumentation'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('tsc -b instrumentation failed; fix the build or pass --source');
-  const module = (await import(new URL('../../instrumentation/dist/index.js', import.meta.url).href)) as ModelwatchPackage;
+  const module = (await import(
+    new URL('../../instrumentation/dist/index.js', import.meta.url).href
+  )) as ModelwatchPackage;
   return { module, label: 'compiled package (instrumentation/dist)' };
 }
 
@@ -64,7 +75,14 @@ export class DroppingExporter implements SpanExporter {
 
 function tracerProvider(exporter: SpanExporter): TracerProvider {
   return new TracerProvider({
-    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 200 })],
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter,
+        maxQueueSize: 8192,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 200,
+      }),
+    ],
   });
 }
 
@@ -76,7 +94,9 @@ export interface SimulatorProcess {
 /** Starts openai-simulator-process.ts with the given arguments (e.g. `['--chunks', '4']`). */
 export async function startSimulatorProcess(args: string[] = []): Promise<SimulatorProcess> {
   const script = fileURLToPath(new URL('./openai-simulator-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const baseURL = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -60,7 +60,12 @@ interface Mode {
 const modes: Mode[] = [
   { name: 'sequential JSON', chunks: 0, concurrency: 1, calls: CALLS },
   { name: 'sequential stream 4 chunks', chunks: 4, concurrency: 1, calls: CALLS },
-  { name: `sequential stream ${LONG_CHUNKS} chunks`, chunks: LONG_CHUNKS, concurrency: 1, calls: Math.max(50, Math.round(CALLS / 3)) },
+  {
+    name: `sequential stream ${LONG_CHUNKS} chunks`,
+    chunks: LONG_CHUNKS,
+    concurrency: 1,
+    calls: Math.max(50, Math.round(CALLS / 3)),
+  },
   { name: `${CONCURRENCY} in flight JSON`, chunks: 0, concurrency: CONCURRENCY, calls: 0 },
   { name: `${CONCURRENCY} in flight stream 4 chunks`, chunks: 4, concurrency: CONCURRENCY, calls: 0 },
 ];
@@ -181,8 +186,16 @@ function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmNam
     const p99Us = quantile(s.latencyUs, 0.99);
     const cpuUs = median(s.cpuUs);
     // In flight: pair each round's batch with the baseline's batch of the same round (same neighbours).
-    const addedCpuUs = mode.concurrency > 1 ? median(s.cpuUs.map((cpu, round) => cpu - base.cpuUs[round]!)) : cpuUs - baseCpu;
-    out[arm.name] = { medianUs, p99Us, cpuUs, addedMedianUs: medianUs - baseMedian, addedP99Us: p99Us - baseP99, addedCpuUs };
+    const addedCpuUs =
+      mode.concurrency > 1 ? median(s.cpuUs.map((cpu, round) => cpu - base.cpuUs[round]!)) : cpuUs - baseCpu;
+    out[arm.name] = {
+      medianUs,
+      p99Us,
+      cpuUs,
+      addedMedianUs: medianUs - baseMedian,
+      addedP99Us: p99Us - baseP99,
+      addedCpuUs,
+    };
   }
   return out;
 }
@@ -202,10 +215,13 @@ for (const mode of modes) {
 
 const num = (n: number, width = 9): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a').padStart(width);
 const ratioOf = (ours: number, theirs: number): number => (theirs > 0 ? Math.max(0, ours) / theirs : NaN);
-const ratioText = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a (contrib added ≤ 0)');
+const ratioText = (r: number): string =>
+  Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a (contrib added ≤ 0)';
 
 console.log('');
-console.log(`${'mode'.padEnd(32)} ${'arm'.padEnd(10)} median µs    p99 µs +median µs   +p99 µs  CPU µs/call +CPU µs/call`);
+console.log(
+  `${'mode'.padEnd(32)} ${'arm'.padEnd(10)} median µs    p99 µs +median µs   +p99 µs  CPU µs/call +CPU µs/call`,
+);
 for (const [mode, byArm] of results) {
   for (const arm of arms) {
     const r = byArm[arm.name];

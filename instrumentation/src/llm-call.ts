@@ -229,7 +229,8 @@ class RecordedLlmCall implements LlmCall {
       readNumericHeader(headers, REMAINING_TOKENS_HEADERS),
     );
     // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
-    if (!isSuccessStatus(info.statusCode)) setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, readRetryAfterS(headers));
+    if (!isSuccessStatus(info.statusCode))
+      setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, readRetryAfterS(headers));
     setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_COUNT, info.retryCount);
     this.span.setAttributes(a);
   }

@@ -285,7 +285,10 @@ const memo = new Map<string, Readonly<ParsedModelId>>();
  * The memoised parse, shared and frozen: for hot paths inside this package that only read the result.
  * Not exported from the package index (callers there get a copy they may keep or change).
  */
-export function parseModelIdShared(modelId: string | undefined | null, providerHint?: string): Readonly<ParsedModelId> {
+export function parseModelIdShared(
+  modelId: string | undefined | null,
+  providerHint?: string,
+): Readonly<ParsedModelId> {
   if (typeof modelId !== 'string') return EMPTY;
   const key = providerHint === undefined ? modelId : `${providerHint}\u0000${modelId}`;
   let parsed = memo.get(key);

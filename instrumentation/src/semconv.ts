@@ -32,7 +32,8 @@ export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens' as con
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens' as const;
 export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens' as const;
 /** v1.41 name; the genai repo renames it to gen_ai.usage.cache_write.input_tokens. Ingest reads both. */
-export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens' as const;
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS =
+  'gen_ai.usage.cache_creation.input_tokens' as const;
 export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens' as const;
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens' as const;
 /** Deprecated token names, read by ingest only. */
@@ -66,7 +67,8 @@ export const ATTR_MODELWATCH_STREAM = 'modelwatch.stream' as const;
 export const ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS = 'modelwatch.time_to_first_token_ms' as const;
 export const ATTR_MODELWATCH_RETRY_COUNT = 'modelwatch.retry.count' as const;
 export const ATTR_MODELWATCH_PROVIDER_REQUEST_ID = 'modelwatch.provider.request_id' as const;
-export const ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS = 'modelwatch.ratelimit.remaining_requests' as const;
+export const ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS =
+  'modelwatch.ratelimit.remaining_requests' as const;
 export const ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS = 'modelwatch.ratelimit.remaining_tokens' as const;
 /** Seconds the provider asked us to wait (retry-after), when it said so. */
 export const ATTR_MODELWATCH_RETRY_AFTER_S = 'modelwatch.retry_after_s' as const;

@@ -390,7 +390,12 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       new OpenAI.APIError(
         undefined,
-        { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null },
+        {
+          message: 'The server had an error while processing your request.',
+          type: 'server_error',
+          param: null,
+          code: null,
+        },
         undefined,
         new Headers(),
       ),
@@ -401,7 +406,12 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       new OpenAI.APIError(
         undefined,
-        { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null },
+        {
+          message: 'The engine is currently overloaded, please try again later.',
+          type: 'server_error',
+          param: null,
+          code: null,
+        },
         undefined,
         new Headers(),
       ),
@@ -415,7 +425,12 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   [
     'openai mid-stream rate_limit_exceeded',
     () =>
-      new OpenAI.APIError(undefined, { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }, undefined, new Headers()),
+      new OpenAI.APIError(
+        undefined,
+        { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+        undefined,
+        new Headers(),
+      ),
     { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_exceeded' },
   ],
   [
@@ -431,7 +446,11 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'openai Responses response.failed (ResponseFailedError, code server_error)',
-    () => Object.assign(new Error('The model failed to generate a response.'), { name: 'ResponseFailedError', code: 'server_error' }),
+    () =>
+      Object.assign(new Error('The model failed to generate a response.'), {
+        name: 'ResponseFailedError',
+        code: 'server_error',
+      }),
     { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
   ],
   [
@@ -463,7 +482,13 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       new Anthropic.APIError(
         undefined,
-        { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit.' } },
+        {
+          type: 'error',
+          error: {
+            type: 'rate_limit_error',
+            message: 'Number of request tokens has exceeded your per-minute rate limit.',
+          },
+        },
         undefined,
         new Headers(),
         'rate_limit_error',
@@ -473,7 +498,12 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   [
     'openai 503 with body type server_error stays overloaded (the status is more precise)',
     () =>
-      OpenAI.APIError.generate(503, { error: { message: 'The service is temporarily unavailable.', type: 'server_error' } }, undefined, new Headers()),
+      OpenAI.APIError.generate(
+        503,
+        { error: { message: 'The service is temporarily unavailable.', type: 'server_error' } },
+        undefined,
+        new Headers(),
+      ),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'server_error', httpStatus: 503 },
   ],
   // A content-filter refusal is never a rate limit, whatever the status.
@@ -482,7 +512,10 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       Anthropic.APIError.generate(
         400,
-        { type: 'error', error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' } },
+        {
+          type: 'error',
+          error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
+        },
         undefined,
         new Headers(),
       ),
@@ -493,7 +526,10 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       Anthropic.APIError.generate(
         429,
-        { type: 'error', error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' } },
+        {
+          type: 'error',
+          error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
+        },
         undefined,
         new Headers(),
       ),
@@ -504,7 +540,13 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       OpenAI.APIError.generate(
         429,
-        { error: { message: 'The response was filtered.', type: 'invalid_request_error', code: 'content_filter' } },
+        {
+          error: {
+            message: 'The response was filtered.',
+            type: 'invalid_request_error',
+            code: 'content_filter',
+          },
+        },
         undefined,
         new Headers(),
       ),
@@ -515,7 +557,13 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       OpenAI.APIError.generate(
         429,
-        { error: { message: 'litellm.ContentPolicyViolationError: AzureException - The response was filtered', type: null, code: '429' } },
+        {
+          error: {
+            message: 'litellm.ContentPolicyViolationError: AzureException - The response was filtered',
+            type: null,
+            code: '429',
+          },
+        },
         undefined,
         new Headers(),
       ),
@@ -526,7 +574,13 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       OpenAI.APIError.generate(
         400,
-        { error: { message: 'Invalid prompt: your prompt was flagged as potentially violating our usage policy.', type: 'invalid_request_error', code: 'invalid_prompt' } },
+        {
+          error: {
+            message: 'Invalid prompt: your prompt was flagged as potentially violating our usage policy.',
+            type: 'invalid_request_error',
+            code: 'invalid_prompt',
+          },
+        },
         undefined,
         new Headers(),
       ),
@@ -537,7 +591,13 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
     () =>
       Anthropic.APIError.generate(
         429,
-        { type: 'error', error: { type: 'rate_limit_error', message: "This request would exceed your account's rate limit. Please try again later." } },
+        {
+          type: 'error',
+          error: {
+            type: 'rate_limit_error',
+            message: "This request would exceed your account's rate limit. Please try again later.",
+          },
+        },
         undefined,
         new Headers(),
       ),
@@ -630,18 +690,29 @@ describe('classifyFailure', () => {
   it('classifies a parse error after a 2xx response (malformed body) as server_error/provider', () => {
     for (const responseStatus of [200, 201, 299]) {
       const actual = classifyFailure(jsonParseError(), { responseStatus });
-      assert.deepEqual(actual, { failureClass: 'server_error', origin: 'provider', errorType: 'SyntaxError' }, `status ${responseStatus}`);
+      assert.deepEqual(
+        actual,
+        { failureClass: 'server_error', origin: 'provider', errorType: 'SyntaxError' },
+        `status ${responseStatus}`,
+      );
     }
     // Not a 2xx, or not a parse error, or the error has its own status: the context changes nothing.
-    assert.deepEqual(
-      classifyFailure(jsonParseError(), { responseStatus: 404 }),
-      { failureClass: 'unknown', origin: 'client', errorType: 'SyntaxError' },
+    assert.deepEqual(classifyFailure(jsonParseError(), { responseStatus: 404 }), {
+      failureClass: 'unknown',
+      origin: 'client',
+      errorType: 'SyntaxError',
+    });
+    assert.deepEqual(classifyFailure(new TypeError('x is not a function'), { responseStatus: 200 }), {
+      failureClass: 'unknown',
+      origin: 'client',
+      errorType: 'TypeError',
+    });
+    const rateLimited = OpenAI.APIError.generate(
+      429,
+      { error: { message: 'slow down', code: 'rate_limit_exceeded' } },
+      undefined,
+      new Headers(),
     );
-    assert.deepEqual(
-      classifyFailure(new TypeError('x is not a function'), { responseStatus: 200 }),
-      { failureClass: 'unknown', origin: 'client', errorType: 'TypeError' },
-    );
-    const rateLimited = OpenAI.APIError.generate(429, { error: { message: 'slow down', code: 'rate_limit_exceeded' } }, undefined, new Headers());
     assert.equal(classifyFailure(rateLimited, { responseStatus: 200 }).failureClass, 'rate_limited');
     assert.deepEqual(classifyFailure(jsonParseError(), {}), classifyFailure(jsonParseError()));
   });

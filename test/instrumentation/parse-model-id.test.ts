@@ -168,7 +168,11 @@ describe('parseModelId', () => {
   });
 
   it('stays correct past its memo bound (the memo is dropped, not grown)', () => {
-    for (let i = 0; i < 1500; i++) assert.equal(parseModelId(`claude-opus-4-${i % 10}-2025${String(i).padStart(4, '0')}`).family, 'claude-opus');
+    for (let i = 0; i < 1500; i++)
+      assert.equal(
+        parseModelId(`claude-opus-4-${i % 10}-2025${String(i).padStart(4, '0')}`).family,
+        'claude-opus',
+      );
     assert.deepEqual(parseModelId('claude-3-5-sonnet-20241022'), {
       family: 'claude-sonnet',
       version: '3.5',

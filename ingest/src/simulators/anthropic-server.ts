@@ -40,11 +40,16 @@ export function startAnthropicSimulator(options: SimulatorOptions = {}): Promise
     routes: { 'POST /v1/messages': messages },
     notFound: (res, method, path) => {
       const requestId = simulatedId('req');
-      sendJson(res, 404, { 'request-id': requestId }, {
-        type: 'error',
-        error: { type: 'not_found_error', message: `Not found: ${method} ${path}` },
-        request_id: requestId,
-      });
+      sendJson(
+        res,
+        404,
+        { 'request-id': requestId },
+        {
+          type: 'error',
+          error: { type: 'not_found_error', message: `Not found: ${method} ${path}` },
+          request_id: requestId,
+        },
+      );
     },
   });
 }
@@ -56,20 +61,37 @@ async function messages({ request, reply, res }: Exchange): Promise<void> {
       sendJson(res, 200, baseHeaders(reply), messageObject(content(request, reply), reply.finishReason));
       return;
     case 'stream':
-      if (!request.stream) return messages({ request, reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs }, res });
+      if (!request.stream)
+        return messages({
+          request,
+          reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs },
+          res,
+        });
       await stream({ request, reply, res }, reply);
       return;
     case 'error': {
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
       const headers = errorHeaders(reply);
-      sendJson(res, reply.status, headers, reply.body ?? errorBody(reply.errorType ?? errorTypeForStatus(reply.status), reply.message, headers['request-id']));
+      sendJson(
+        res,
+        reply.status,
+        headers,
+        reply.body ??
+          errorBody(
+            reply.errorType ?? errorTypeForStatus(reply.status),
+            reply.message,
+            headers['request-id'],
+          ),
+      );
       return;
     }
     case 'malformed':
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
       if (request.stream) {
         startSse(res, baseHeaders(reply));
-        res.end('event: message_start\ndata: {"type": "message_start", "message": {"id": "msg_broken", "ty\n\n');
+        res.end(
+          'event: message_start\ndata: {"type": "message_start", "message": {"id": "msg_broken", "ty\n\n',
+        );
       } else {
         sendMalformedJson(res, baseHeaders(reply));
       }
@@ -115,9 +137,16 @@ const ANTHROPIC_ERRORS: Record<SimulatedErrorType, [type: string, message: strin
   not_found: ['not_found_error', 'model: not found'],
 };
 
-function errorBody(type: SimulatedErrorType, message: string | undefined, requestId: string | undefined): Record<string, unknown> {
+function errorBody(
+  type: SimulatedErrorType,
+  message: string | undefined,
+  requestId: string | undefined,
+): Record<string, unknown> {
   const [errorType, defaultMessage] = ANTHROPIC_ERRORS[type];
-  const body: Record<string, unknown> = { type: 'error', error: { type: errorType, message: message ?? defaultMessage } };
+  const body: Record<string, unknown> = {
+    type: 'error',
+    error: { type: errorType, message: message ?? defaultMessage },
+  };
   if (requestId !== undefined) body.request_id = requestId;
   return body;
 }
@@ -149,7 +178,11 @@ function usage(inputTokens: number, outputTokens: number): Record<string, unknow
   };
 }
 
-function messageObject(c: Content, stopReason: string | undefined, id = simulatedId('msg')): Record<string, unknown> {
+function messageObject(
+  c: Content,
+  stopReason: string | undefined,
+  id = simulatedId('msg'),
+): Record<string, unknown> {
   return {
     id,
     type: 'message',

@@ -45,7 +45,12 @@ export function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Si
     },
     notFound: (res, method, path) =>
       sendJson(res, 404, baseHeaders({}), {
-        error: { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null },
+        error: {
+          message: `Invalid URL (${method} ${path})`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
       }),
   });
 }
@@ -64,12 +69,23 @@ async function answer({ request, reply, res }: Exchange, endpoint: Endpoint): Pr
       return;
     case 'stream':
       // A scenario may script a stream for a non-streaming request; answer in the shape the client asked for.
-      if (!request.stream) return answer({ request, reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs }, res }, endpoint);
+      if (!request.stream)
+        return answer(
+          { request, reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs }, res },
+          endpoint,
+        );
       await endpoint.stream({ request, reply, res }, reply);
       return;
     case 'error':
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      sendJson(res, reply.status, errorHeaders(reply), reply.body ?? { error: errorObject(reply.errorType ?? errorTypeForStatus(reply.status), reply.message, reply.code) });
+      sendJson(
+        res,
+        reply.status,
+        errorHeaders(reply),
+        reply.body ?? {
+          error: errorObject(reply.errorType ?? errorTypeForStatus(reply.status), reply.message, reply.code),
+        },
+      );
       return;
     case 'malformed':
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
@@ -89,7 +105,9 @@ async function answer({ request, reply, res }: Exchange, endpoint: Endpoint): Pr
   }
 }
 
-function baseHeaders(reply: Exclude<Reply, { kind: 'hang' } | { kind: 'reset' }> | Record<string, never>): Record<string, string> {
+function baseHeaders(
+  reply: Exclude<Reply, { kind: 'hang' } | { kind: 'reset' }> | Record<string, never>,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'x-request-id': ('requestId' in reply && reply.requestId) || simulatedId('req'),
     'openai-version': '2020-10-01',
@@ -134,11 +152,19 @@ const OPENAI_ERRORS: Record<SimulatedErrorType, [type: string, code: string | nu
   content_filter: [
     'invalid_request_error',
     'content_filter',
-    "The response was filtered due to the prompt triggering the content management policy. Please modify your prompt and retry.",
+    'The response was filtered due to the prompt triggering the content management policy. Please modify your prompt and retry.',
   ],
   auth: ['invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.'],
-  permission: ['invalid_request_error', 'unsupported_country_region_territory', 'Country, region, or territory not supported.'],
-  not_found: ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.'],
+  permission: [
+    'invalid_request_error',
+    'unsupported_country_region_territory',
+    'Country, region, or territory not supported.',
+  ],
+  not_found: [
+    'invalid_request_error',
+    'model_not_found',
+    'The model does not exist or you do not have access to it.',
+  ],
 };
 
 interface Content {
@@ -176,7 +202,12 @@ function chatUsage(c: Content, choices: number): Record<string, unknown> {
     completion_tokens: completion,
     total_tokens: c.inputTokens + completion,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -208,11 +239,20 @@ const chatCompletions: Endpoint = {
     const c = content(request, reply);
     const n = choiceCount(request);
     const includeUsage = field(field(request.body, 'stream_options'), 'include_usage') === true;
-    const base = { id: simulatedId('chatcmpl'), object: 'chat.completion.chunk', created: nowS(), model: c.model, service_tier: 'default', system_fingerprint: 'fp_modelwatch' };
-    const chunk = (choices: unknown[]): Record<string, unknown> => (includeUsage ? { ...base, choices, usage: null } : { ...base, choices });
+    const base = {
+      id: simulatedId('chatcmpl'),
+      object: 'chat.completion.chunk',
+      created: nowS(),
+      model: c.model,
+      service_tier: 'default',
+      system_fingerprint: 'fp_modelwatch',
+    };
+    const chunk = (choices: unknown[]): Record<string, unknown> =>
+      includeUsage ? { ...base, choices, usage: null } : { ...base, choices };
     const choicesWith = (delta: Record<string, unknown>, finish: string | null): unknown[] => {
       const out = [];
-      for (let index = 0; index < n; index++) out.push({ index, delta, logprobs: null, finish_reason: finish });
+      for (let index = 0; index < n; index++)
+        out.push({ index, delta, logprobs: null, finish_reason: finish });
       return out;
     };
     startSse(res, baseHeaders(reply));
@@ -233,7 +273,13 @@ const chatCompletions: Endpoint = {
   },
 };
 
-function responseObject(c: Content, id: string, status: 'in_progress' | 'completed' | 'incomplete', output: unknown[], request: SimulatedRequest): Record<string, unknown> {
+function responseObject(
+  c: Content,
+  id: string,
+  status: 'in_progress' | 'completed' | 'incomplete',
+  output: unknown[],
+  request: SimulatedRequest,
+): Record<string, unknown> {
   return {
     id,
     object: 'response',
@@ -288,21 +334,39 @@ const responseStatus = (finishReason: string | undefined): 'completed' | 'incomp
 const responses: Endpoint = {
   json(request, reply) {
     const c = content(request, reply);
-    return responseObject(c, simulatedId('resp'), responseStatus(reply.finishReason), [messageItem(simulatedId('msg'), c.text, 'completed')], request);
+    return responseObject(
+      c,
+      simulatedId('resp'),
+      responseStatus(reply.finishReason),
+      [messageItem(simulatedId('msg'), c.text, 'completed')],
+      request,
+    );
   },
   async stream({ request, res }, reply) {
     const c = content(request, reply);
     const id = simulatedId('resp');
     const itemId = simulatedId('msg');
     let sequence = 0;
-    const event = (type: string, data: Record<string, unknown>): void => writeSse(res, { type, ...data, sequence_number: sequence++ }, type);
+    const event = (type: string, data: Record<string, unknown>): void =>
+      writeSse(res, { type, ...data, sequence_number: sequence++ }, type);
     startSse(res, baseHeaders(reply));
     event('response.created', { response: responseObject(c, id, 'in_progress', [], request) });
     event('response.in_progress', { response: responseObject(c, id, 'in_progress', [], request) });
     event('response.output_item.added', { output_index: 0, item: messageItem(itemId, '', 'in_progress') });
-    event('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
+    event('response.content_part.added', {
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+    });
     const outcome = await playStreamPieces(res, reply, splitIntoChunks(c.text, reply.chunks ?? 4), (piece) =>
-      event('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: piece, logprobs: [] }),
+      event('response.output_text.delta', {
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        delta: piece,
+        logprobs: [],
+      }),
     );
     if (outcome === 'closed') return;
     if (outcome === 'error') {
@@ -311,12 +375,25 @@ const responses: Endpoint = {
       res.end();
       return;
     }
-    event('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text: c.text, logprobs: [] });
-    event('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: c.text, annotations: [], logprobs: [] } });
+    event('response.output_text.done', {
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      text: c.text,
+      logprobs: [],
+    });
+    event('response.content_part.done', {
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: c.text, annotations: [], logprobs: [] },
+    });
     const item = messageItem(itemId, c.text, 'completed');
     event('response.output_item.done', { output_index: 0, item });
     const status = responseStatus(reply.finishReason);
-    event(status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseObject(c, id, status, [item], request) });
+    event(status === 'completed' ? 'response.completed' : 'response.incomplete', {
+      response: responseObject(c, id, status, [item], request),
+    });
     res.end();
   },
 };
@@ -332,10 +409,19 @@ const embeddings: Endpoint = {
     const data = [];
     for (let index = 0; index < count; index++) {
       const vector = new Float32Array(EMBEDDING_DIMENSIONS).map((_, i) => Math.sin(index + i));
-      data.push({ object: 'embedding', index, embedding: base64 ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector) });
+      data.push({
+        object: 'embedding',
+        index,
+        embedding: base64 ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector),
+      });
     }
     const tokens = reply.inputTokens ?? DEFAULT_INPUT_TOKENS * count;
-    return { object: 'list', data, model: reply.model ?? request.model ?? 'text-embedding-3-small', usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    return {
+      object: 'list',
+      data,
+      model: reply.model ?? request.model ?? 'text-embedding-3-small',
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
   },
   async stream({ request, res }, reply) {
     sendJson(res, 200, baseHeaders(reply), embeddings.json(request, { ...reply, kind: 'success' }));

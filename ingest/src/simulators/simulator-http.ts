@@ -16,7 +16,14 @@ import {
 } from './reply.js';
 
 /** Headers a scenario must never see (and that the simulators never log). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'cookie', 'proxy-authorization']);
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+  'proxy-authorization',
+]);
 /** Bodies above this are refused: real APIs cap them too, and a simulator must not buffer without bound. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -51,7 +58,12 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     handle(req, res).catch((error: unknown) => {
       // A scenario function threw: answer 500 like a broken upstream rather than leaving the client hanging.
       if (!res.headersSent && !res.destroyed) {
-        sendJson(res, 500, {}, { error: { message: `simulator error: ${String(error)}`, type: 'simulator_error' } });
+        sendJson(
+          res,
+          500,
+          {},
+          { error: { message: `simulator error: ${String(error)}`, type: 'simulator_error' } },
+        );
       } else {
         res.destroy();
       }
@@ -177,7 +189,12 @@ export function waitUnlessClosed(res: ServerResponse, ms: number | undefined): P
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: unknown,
+): void {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
@@ -240,10 +257,15 @@ export async function playStreamPieces(
       resetConnection(res);
       return 'closed';
     }
-    if (!(await waitUnlessClosed(res, i === 0 ? reply.firstTokenDelayMs : reply.chunkDelayMs))) return 'closed';
+    if (!(await waitUnlessClosed(res, i === 0 ? reply.firstTokenDelayMs : reply.chunkDelayMs)))
+      return 'closed';
     writePiece(pieces[i]!, i);
   }
-  if (reply.errorAfterChunks !== undefined && reply.errorAfterChunks >= 0 && reply.errorAfterChunks >= pieces.length) {
+  if (
+    reply.errorAfterChunks !== undefined &&
+    reply.errorAfterChunks >= 0 &&
+    reply.errorAfterChunks >= pieces.length
+  ) {
     return 'error';
   }
   if (reply.resetAfterChunks !== undefined && reply.resetAfterChunks >= pieces.length) {

@@ -20,7 +20,12 @@ import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { patchBuildRequest } from '../stainless-sdk/attempt-counter.js';
 import { callInstrumented, type CallHost, type CallSpec } from '../stainless-sdk/instrumented-call.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { MessageStreamState, messageResponseInfo, messagesRequestInfo, type MessageCreateParamsLike } from './messages.js';
+import {
+  MessageStreamState,
+  messageResponseInfo,
+  messagesRequestInfo,
+  type MessageCreateParamsLike,
+} from './messages.js';
 
 /** The supported `@anthropic-ai/sdk` versions; repeated in instrumentation/README.md. */
 export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.30 <2'];
@@ -110,7 +115,9 @@ export class AnthropicInstrumentation extends InstrumentationBase<ModelwatchInst
   }
 
   /** The patch targets that exist in this build of the SDK, paired with their wrapper factories. */
-  private _targets(moduleExports: unknown): Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> {
+  private _targets(
+    moduleExports: unknown,
+  ): Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> {
     const exports = unwrapModule(moduleExports);
     const Anthropic = exports?.Anthropic;
     if (!Anthropic) {
@@ -118,8 +125,13 @@ export class AnthropicInstrumentation extends InstrumentationBase<ModelwatchInst
       return [];
     }
     const targets: Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> = [];
-    const add = (cls: Patchable | undefined, method: string, factory: (original: AnyMethod) => AnyMethod): void => {
-      if (cls && typeof cls.prototype?.[method] === 'function') targets.push([cls.prototype, method, factory]);
+    const add = (
+      cls: Patchable | undefined,
+      method: string,
+      factory: (original: AnyMethod) => AnyMethod,
+    ): void => {
+      if (cls && typeof cls.prototype?.[method] === 'function')
+        targets.push([cls.prototype, method, factory]);
     };
     add(Anthropic.Messages, 'create', this._getPatchedMessagesCreate());
     add(Anthropic.Beta?.Messages, 'create', this._getPatchedMessagesCreate());

@@ -36,9 +36,13 @@ interface MessageLike {
   usage?: UsageLike | null;
 }
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
-export function messagesRequestInfo(params: MessageCreateParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+export function messagesRequestInfo(
+  params: MessageCreateParamsLike,
+  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
+): LlmRequestInfo {
   const info: LlmRequestInfo = {
     provider: base.provider,
     operation: 'chat',
@@ -112,7 +116,8 @@ export class MessageStreamState implements StreamState {
     switch (event?.type) {
       case 'content_block_delta': {
         const delta = event.delta;
-        if (this.text !== undefined && delta?.type === 'text_delta' && typeof delta.text === 'string') this.text += delta.text;
+        if (this.text !== undefined && delta?.type === 'text_delta' && typeof delta.text === 'string')
+          this.text += delta.text;
         return delta?.type !== undefined && CONTENT_DELTAS.has(delta.type);
       }
       case 'message_start': {

@@ -35,7 +35,12 @@ interface ChoiceLike {
   index?: number;
   finish_reason?: string | null;
   message?: unknown;
-  delta?: { content?: string | null; refusal?: string | null; tool_calls?: unknown[] | null; role?: string } | null;
+  delta?: {
+    content?: string | null;
+    refusal?: string | null;
+    tool_calls?: unknown[] | null;
+    role?: string;
+  } | null;
 }
 
 interface ChatCompletionLike {
@@ -45,9 +50,13 @@ interface ChatCompletionLike {
   usage?: UsageLike | null;
 }
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
-export function chatRequestInfo(params: ChatCompletionParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+export function chatRequestInfo(
+  params: ChatCompletionParamsLike,
+  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
+): LlmRequestInfo {
   const info: LlmRequestInfo = {
     provider: base.provider,
     operation: 'chat',
@@ -69,7 +78,8 @@ export function chatRequestInfo(params: ChatCompletionParamsLike, base: Pick<Llm
   const presencePenalty = num(params.presence_penalty);
   if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
   if (typeof params.stop === 'string') info.stopSequences = [params.stop];
-  else if (Array.isArray(params.stop)) info.stopSequences = params.stop.filter((s): s is string => typeof s === 'string');
+  else if (Array.isArray(params.stop))
+    info.stopSequences = params.stop.filter((s): s is string => typeof s === 'string');
   const seed = num(params.seed);
   if (seed !== undefined) info.seed = seed;
   const n = num(params.n);
@@ -118,7 +128,8 @@ export class ChatCompletionStreamState implements StreamState {
     const c = chunk as ChatCompletionLike | null | undefined;
     if (!c) return false;
     if (this.info.responseId === undefined && typeof c.id === 'string') this.info.responseId = c.id;
-    if (this.info.responseModel === undefined && typeof c.model === 'string' && c.model !== '') this.info.responseModel = c.model;
+    if (this.info.responseModel === undefined && typeof c.model === 'string' && c.model !== '')
+      this.info.responseModel = c.model;
     if (c.usage) usageInfo(c.usage, this.info);
     const choices = c.choices;
     if (!Array.isArray(choices)) return false;
@@ -146,7 +157,8 @@ export class ChatCompletionStreamState implements StreamState {
 
   result(): LlmResponseInfo {
     const info: LlmResponseInfo = { ...this.info };
-    if (this.finishReasons.length > 0) info.finishReasons = Array.from(this.finishReasons, (r) => r ?? 'unknown');
+    if (this.finishReasons.length > 0)
+      info.finishReasons = Array.from(this.finishReasons, (r) => r ?? 'unknown');
     if (this.texts) info.outputMessages = this.texts.map((text) => ({ role: 'assistant', content: text }));
     return info;
   }

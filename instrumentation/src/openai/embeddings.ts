@@ -11,7 +11,10 @@ interface EmbeddingResponseLike {
   usage?: { prompt_tokens?: number } | null;
 }
 
-export function embeddingsRequestInfo(params: EmbeddingParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+export function embeddingsRequestInfo(
+  params: EmbeddingParamsLike,
+  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
+): LlmRequestInfo {
   const info: LlmRequestInfo = {
     provider: base.provider,
     operation: 'embeddings',

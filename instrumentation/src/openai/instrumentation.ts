@@ -20,7 +20,12 @@ import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { patchBuildRequest } from '../stainless-sdk/attempt-counter.js';
 import { callInstrumented, type CallHost, type CallSpec } from '../stainless-sdk/instrumented-call.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { ChatCompletionStreamState, chatRequestInfo, chatResponseInfo, type ChatCompletionParamsLike } from './chat-completions.js';
+import {
+  ChatCompletionStreamState,
+  chatRequestInfo,
+  chatResponseInfo,
+  type ChatCompletionParamsLike,
+} from './chat-completions.js';
 import { embeddingsRequestInfo, embeddingsResponseInfo, type EmbeddingParamsLike } from './embeddings.js';
 import {
   failedResponseError,
@@ -147,7 +152,9 @@ export class OpenAIInstrumentation extends InstrumentationBase<ModelwatchInstrum
   }
 
   /** The patch targets that exist in this build of the SDK, paired with their wrapper factories. */
-  private _targets(moduleExports: unknown): Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> {
+  private _targets(
+    moduleExports: unknown,
+  ): Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> {
     const exports = unwrapModule(moduleExports);
     const OpenAI = exports?.OpenAI;
     if (!OpenAI) {
@@ -155,8 +162,13 @@ export class OpenAIInstrumentation extends InstrumentationBase<ModelwatchInstrum
       return [];
     }
     const targets: Array<[Patchable['prototype'], string, (original: AnyMethod) => AnyMethod]> = [];
-    const add = (cls: Patchable | undefined, method: string, factory: (original: AnyMethod) => AnyMethod): void => {
-      if (cls && typeof cls.prototype?.[method] === 'function') targets.push([cls.prototype, method, factory]);
+    const add = (
+      cls: Patchable | undefined,
+      method: string,
+      factory: (original: AnyMethod) => AnyMethod,
+    ): void => {
+      if (cls && typeof cls.prototype?.[method] === 'function')
+        targets.push([cls.prototype, method, factory]);
     };
     add(OpenAI.Chat?.Completions, 'create', this._getPatchedChatCompletionsCreate());
     add(OpenAI.Responses, 'create', this._getPatchedResponsesCreate());

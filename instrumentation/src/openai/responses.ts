@@ -35,9 +35,13 @@ interface ResponseLike {
   } | null;
 }
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
-export function responsesRequestInfo(params: ResponseCreateParamsLike, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo {
+export function responsesRequestInfo(
+  params: ResponseCreateParamsLike,
+  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
+): LlmRequestInfo {
   const info: LlmRequestInfo = {
     provider: base.provider,
     operation: 'chat',
@@ -46,7 +50,8 @@ export function responsesRequestInfo(params: ResponseCreateParamsLike, base: Pic
     stream: params.stream === true,
     inputMessages: params.input,
   };
-  if (params.instructions !== undefined && params.instructions !== null) info.systemInstructions = params.instructions;
+  if (params.instructions !== undefined && params.instructions !== null)
+    info.systemInstructions = params.instructions;
   if (typeof params.model === 'string') info.requestModel = params.model;
   const temperature = num(params.temperature);
   if (temperature !== undefined) info.temperature = temperature;

@@ -16,7 +16,10 @@ import { observeApiPromise, type StreamState } from './observe-api-promise.js';
 export interface CallSpec<Params> {
   /** gen_ai.provider.name when neither the config nor the base URL says otherwise. */
   defaultProvider: string;
-  requestInfo(params: Params, base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>): LlmRequestInfo;
+  requestInfo(
+    params: Params,
+    base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
+  ): LlmRequestInfo;
   responseInfo(result: unknown, captureContent: boolean): LlmResponseInfo;
   failureOf?(result: unknown): Error | undefined;
   streamState?(captureContent: boolean): StreamState;
@@ -60,7 +63,12 @@ function endpointOf(baseURL: string | undefined): Endpoint {
   return endpoint;
 }
 
-function providerFor(config: ResolvedInstrumentationConfig, endpoint: Endpoint, defaultProvider: string, baseURL: string | undefined): string {
+function providerFor(
+  config: ResolvedInstrumentationConfig,
+  endpoint: Endpoint,
+  defaultProvider: string,
+  baseURL: string | undefined,
+): string {
   if (config.providerOverride !== undefined) return resolveProvider(config, defaultProvider, baseURL);
   let provider = endpoint.providers.get(defaultProvider);
   if (provider === undefined) {
@@ -88,7 +96,12 @@ export function callInstrumented<Params>(
   const config = host.activeConfig();
   if (config === undefined) return original.apply(resource, args);
 
-  let started: { call: ReturnType<typeof startLlmCall>; attempts: AttemptCounter; callArgs: unknown[]; signal: AbortSignal | undefined };
+  let started: {
+    call: ReturnType<typeof startLlmCall>;
+    attempts: AttemptCounter;
+    callArgs: unknown[];
+    signal: AbortSignal | undefined;
+  };
   try {
     const params = (args[0] ?? {}) as Params;
     const baseURL = baseURLOf(resource);
@@ -112,7 +125,9 @@ export function callInstrumented<Params>(
   const { call, attempts, callArgs, signal } = started;
   let result: unknown;
   try {
-    result = context.with(trace.setSpan(context.active(), call.span), () => original.apply(resource, callArgs));
+    result = context.with(trace.setSpan(context.active(), call.span), () =>
+      original.apply(resource, callArgs),
+    );
   } catch (error) {
     // The SDK itself threw synchronously (e.g. invalid arguments): record it, rethrow it unchanged.
     call.fail(error);

@@ -51,7 +51,11 @@ interface ResponseProps {
 /** The runtime members of the SDKs' APIPromise that we hook (TypeScript-private in the SDKs, stable in 4.x–7.x). */
 interface ApiPromiseInternals {
   responsePromise?: PromiseLike<ResponseProps>;
-  _thenUnwrap?: (this: unknown, transform: (result: unknown, props: unknown) => unknown, ...rest: unknown[]) => unknown;
+  _thenUnwrap?: (
+    this: unknown,
+    transform: (result: unknown, props: unknown) => unknown,
+    ...rest: unknown[]
+  ) => unknown;
   parseResponse?: (this: unknown, client: unknown, props: unknown) => unknown;
   asResponse?: (this: unknown) => unknown;
   parsedPromise?: unknown;
@@ -94,7 +98,8 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
     typeof promise.responsePromise?.then !== 'function'
   ) {
     // Not a Stainless APIPromise (a custom transport, a future SDK): a plain thenable is safe to observe.
-    if (promise !== null && typeof promise?.then === 'function') Promise.resolve(apiPromise).then(onResult, onError);
+    if (promise !== null && typeof promise?.then === 'function')
+      Promise.resolve(apiPromise).then(onResult, onError);
     else call.end();
     return apiPromise;
   }
@@ -102,7 +107,11 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
   // Registered before the caller can await, so the HTTP facts are on the span before any parse runs.
   promise.responsePromise.then(
     guarded('recording the HTTP response', (props: ResponseProps) =>
-      call.http({ statusCode: props.response?.status, headers: props.response?.headers, retryCount: attempts.retryCount }),
+      call.http({
+        statusCode: props.response?.status,
+        headers: props.response?.headers,
+        retryCount: attempts.retryCount,
+      }),
     ),
     onError,
   );
@@ -124,7 +133,11 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
   const originalAsResponse = promise.asResponse;
   if (typeof originalAsResponse === 'function') {
     promise.asResponse = function asResponseObserved(this: unknown): unknown {
-      if ((this as ApiPromiseInternals).parsedPromise === undefined) promise.responsePromise!.then(() => call.end(), () => undefined);
+      if ((this as ApiPromiseInternals).parsedPromise === undefined)
+        promise.responsePromise!.then(
+          () => call.end(),
+          () => undefined,
+        );
       return originalAsResponse.call(this);
     };
   }
@@ -139,7 +152,11 @@ function hookParse(
 ): void {
   const original = promise.parseResponse;
   if (typeof original !== 'function') return;
-  promise.parseResponse = function parseResponseObserved(this: unknown, client: unknown, props: unknown): unknown {
+  promise.parseResponse = function parseResponseObserved(
+    this: unknown,
+    client: unknown,
+    props: unknown,
+  ): unknown {
     let parsed: unknown;
     try {
       parsed = original.call(this, client, props);
@@ -162,7 +179,11 @@ function hookParse(
 }
 
 /** Hooks `_thenUnwrap` so promises derived from this one (helpers, `.parse()`) are observed too. */
-function hookDerivations(promise: ApiPromiseInternals, onResult: (result: unknown) => void, onError: (error: unknown) => void): void {
+function hookDerivations(
+  promise: ApiPromiseInternals,
+  onResult: (result: unknown) => void,
+  onError: (error: unknown) => void,
+): void {
   const original = promise._thenUnwrap;
   if (typeof original !== 'function') return;
   promise._thenUnwrap = function thenUnwrapObserved(this: unknown, transform, ...rest): unknown {
@@ -182,7 +203,11 @@ function hookDerivations(promise: ApiPromiseInternals, onResult: (result: unknow
   };
 }
 
-function instrumentStream(stream: { iterator: () => AsyncIterator<unknown> }, observed: ObservedCall, state: StreamState): void {
+function instrumentStream(
+  stream: { iterator: () => AsyncIterator<unknown> },
+  observed: ObservedCall,
+  state: StreamState,
+): void {
   const { call, signal } = observed;
   wrapStreamIterator(stream, {
     onChunk(chunk) {
@@ -206,6 +231,7 @@ function instrumentStream(stream: { iterator: () => AsyncIterator<unknown> }, ob
 
 function abortError(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error && (reason.name === 'AbortError' || reason.name === 'TimeoutError')) return reason;
+  if (reason instanceof Error && (reason.name === 'AbortError' || reason.name === 'TimeoutError'))
+    return reason;
   return new DOMException('The stream was aborted by the caller', 'AbortError');
 }

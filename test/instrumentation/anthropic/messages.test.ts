@@ -29,7 +29,12 @@ import {
 } from '@modelwatch/instrumentation';
 import { startAnthropicSimulator } from '../../../ingest/src/simulators/anthropic-server.js';
 import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { assertNoCredentials, onlySpan, setupInMemoryTracing, TEST_API_KEY } from '../openai/sdk-test-harness.js';
+import {
+  assertNoCredentials,
+  onlySpan,
+  setupInMemoryTracing,
+  TEST_API_KEY,
+} from '../openai/sdk-test-harness.js';
 
 const tracing = setupInMemoryTracing();
 const instrumentation = new AnthropicInstrumentation();
@@ -40,7 +45,12 @@ const MODEL = 'claude-opus-4-7';
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
 function client(options: { maxRetries?: number; timeoutMs?: number } = {}): Anthropic {
-  return new Anthropic({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: options.maxRetries ?? 0, timeout: options.timeoutMs ?? 5000 });
+  return new Anthropic({
+    baseURL: sim.baseURL,
+    apiKey: TEST_API_KEY,
+    maxRetries: options.maxRetries ?? 0,
+    timeout: options.timeoutMs ?? 5000,
+  });
 }
 
 describe('Anthropic messages', () => {
@@ -61,8 +71,19 @@ describe('Anthropic messages', () => {
   });
 
   it('records messages.create with version, usage, request id and rate-limit headers', async () => {
-    scenario = () => ({ kind: 'success', inputTokens: 40, outputTokens: 12, requestId: 'req_anthropic_1', rateLimit: { remainingRequests: 49 } });
-    const message = await client().messages.create({ model: MODEL, max_tokens: 100, stop_sequences: ['END'], messages });
+    scenario = () => ({
+      kind: 'success',
+      inputTokens: 40,
+      outputTokens: 12,
+      requestId: 'req_anthropic_1',
+      rateLimit: { remainingRequests: 49 },
+    });
+    const message = await client().messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      stop_sequences: ['END'],
+      messages,
+    });
     assert.equal(message.stop_reason, 'end_turn');
     const span = await onlySpan(tracing);
     const a = span.attributes;
@@ -83,7 +104,13 @@ describe('Anthropic messages', () => {
   });
 
   it('records a raw stream (stream: true) with TTFT, stop reason and output usage', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 30, chunkDelayMs: 3, outputTokens: 9, finishReason: 'max_tokens' });
+    scenario = () => ({
+      kind: 'stream',
+      firstTokenDelayMs: 30,
+      chunkDelayMs: 3,
+      outputTokens: 9,
+      finishReason: 'max_tokens',
+    });
     const stream = await client().messages.create({ model: MODEL, max_tokens: 9, messages, stream: true });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
@@ -107,7 +134,9 @@ describe('Anthropic messages', () => {
 
   it('classifies 529 overloaded as overloaded/provider after the SDK retries', async () => {
     scenario = () => ({ kind: 'error', status: 529, retryAfterMs: 2 });
-    const error = await client({ maxRetries: 1 }).messages.create({ model: MODEL, max_tokens: 10, messages }).catch((e: unknown) => e);
+    const error = await client({ maxRetries: 1 })
+      .messages.create({ model: MODEL, max_tokens: 10, messages })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof Anthropic.APIError && error.status === 529, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'overloaded');
@@ -145,7 +174,9 @@ describe('Anthropic messages', () => {
 
   it('classifies a malformed 200 body as server_error/provider', async () => {
     scenario = () => ({ kind: 'malformed' });
-    const error = await client().messages.create({ model: MODEL, max_tokens: 10, messages }).catch((e: unknown) => e);
+    const error = await client()
+      .messages.create({ model: MODEL, max_tokens: 10, messages })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof SyntaxError, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
@@ -156,7 +187,10 @@ describe('Anthropic messages', () => {
   it('classifies a content-filter refusal as content_filter/client, even under a 429', async () => {
     for (const status of [400, 429]) {
       scenario = () => ({ kind: 'error', status, errorType: 'content_filter' });
-      await assert.rejects(client().messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.APIError);
+      await assert.rejects(
+        client().messages.create({ model: MODEL, max_tokens: 10, messages }),
+        Anthropic.APIError,
+      );
       const span = await onlySpan(tracing);
       assert.equal(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], status);
       assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'content_filter', `status ${status}`);
@@ -167,20 +201,29 @@ describe('Anthropic messages', () => {
 
   it('classifies 429 with retry-after, context length and timeouts', async () => {
     scenario = () => ({ kind: 'error', status: 429, retryAfterS: 7 });
-    await assert.rejects(client().messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.RateLimitError);
+    await assert.rejects(
+      client().messages.create({ model: MODEL, max_tokens: 10, messages }),
+      Anthropic.RateLimitError,
+    );
     let span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'rate_limited');
     assert.equal(span.attributes[ATTR_MODELWATCH_RETRY_AFTER_S], 7);
     tracing.reset();
 
     scenario = () => ({ kind: 'error', status: 400, errorType: 'context_length' });
-    await assert.rejects(client().messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.BadRequestError);
+    await assert.rejects(
+      client().messages.create({ model: MODEL, max_tokens: 10, messages }),
+      Anthropic.BadRequestError,
+    );
     span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'context_length');
     tracing.reset();
 
     scenario = () => ({ kind: 'hang' });
-    await assert.rejects(client({ timeoutMs: 120 }).messages.create({ model: MODEL, max_tokens: 10, messages }), Anthropic.APIConnectionTimeoutError);
+    await assert.rejects(
+      client({ timeoutMs: 120 }).messages.create({ model: MODEL, max_tokens: 10, messages }),
+      Anthropic.APIConnectionTimeoutError,
+    );
     span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'timeout');
   });
@@ -188,7 +231,9 @@ describe('Anthropic messages', () => {
   it('instruments the previous major (0.x, alias anthropic-sdk-v0) via manuallyInstrument', async () => {
     scenario = () => ({ kind: 'stream', firstTokenDelayMs: 5 });
     const v0 = new AnthropicV0({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
-    const final = await v0.messages.stream({ model: 'claude-3-5-sonnet-20241022', max_tokens: 10, messages }).finalMessage();
+    const final = await v0.messages
+      .stream({ model: 'claude-3-5-sonnet-20241022', max_tokens: 10, messages })
+      .finalMessage();
     assert.equal(final.type, 'message');
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_MODEL_FAMILY], 'claude-sonnet');

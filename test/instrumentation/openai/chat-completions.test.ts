@@ -50,7 +50,12 @@ let sim: Simulator;
 const allSpans: ReturnType<typeof tracing.spans> = [];
 
 function client(options: { maxRetries?: number; timeoutMs?: number } = {}): OpenAI {
-  return new OpenAI({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: options.maxRetries ?? 0, timeout: options.timeoutMs ?? 5000 });
+  return new OpenAI({
+    baseURL: sim.baseURL,
+    apiKey: TEST_API_KEY,
+    maxRetries: options.maxRetries ?? 0,
+    timeout: options.timeoutMs ?? 5000,
+  });
 }
 
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
@@ -88,7 +93,12 @@ describe('OpenAI chat completions (openai 7)', () => {
       requestId: 'req_success_1',
       rateLimit: { remainingRequests: 499, remainingTokens: 29_000 },
     });
-    const completion = await client().chat.completions.create({ model: 'gpt-4o', messages, temperature: 0.2, max_completion_tokens: 64 });
+    const completion = await client().chat.completions.create({
+      model: 'gpt-4o',
+      messages,
+      temperature: 0.2,
+      max_completion_tokens: 64,
+    });
     assert.equal(completion.choices[0]?.message.content, 'The quick brown fox jumps over the lazy dog.');
 
     const span = await onlySpan(tracing);
@@ -121,7 +131,9 @@ describe('OpenAI chat completions (openai 7)', () => {
 
   it('keeps .withResponse() and .asResponse() working', async () => {
     scenario = () => ({ kind: 'success', requestId: 'req_with_response' });
-    const { data, response, request_id } = await client().chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    const { data, response, request_id } = await client()
+      .chat.completions.create({ model: 'gpt-4o-mini', messages })
+      .withResponse();
     assert.equal(data.object, 'chat.completion');
     assert.equal(response.status, 200);
     assert.equal(request_id, 'req_with_response');
@@ -146,8 +158,21 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('records a stream: TTFT, usage and finish reason, ending the span when the stream ends', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 40, chunkDelayMs: 5, chunks: 5, inputTokens: 30, outputTokens: 11, finishReason: 'length' });
-    const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } });
+    scenario = () => ({
+      kind: 'stream',
+      firstTokenDelayMs: 40,
+      chunkDelayMs: 5,
+      chunks: 5,
+      inputTokens: 30,
+      outputTokens: 11,
+      finishReason: 'length',
+    });
+    const stream = await client().chat.completions.create({
+      model: 'gpt-4o',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     for await (const chunk of stream) {
       text += chunk.choices[0]?.delta.content ?? '';
@@ -204,8 +229,17 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('fails as rate_limited/provider when the retries run out, throwing the SDK error unchanged', async () => {
-    scenario = () => ({ kind: 'error', status: 429, retryAfterMs: 5, retryAfterS: 2, requestId: 'req_throttled', rateLimit: { remainingRequests: 0, remainingTokens: 0 } });
-    const error = await expectRejection(client({ maxRetries: 2 }).chat.completions.create({ model: 'gpt-4o', messages }));
+    scenario = () => ({
+      kind: 'error',
+      status: 429,
+      retryAfterMs: 5,
+      retryAfterS: 2,
+      requestId: 'req_throttled',
+      rateLimit: { remainingRequests: 0, remainingTokens: 0 },
+    });
+    const error = await expectRejection(
+      client({ maxRetries: 2 }).chat.completions.create({ model: 'gpt-4o', messages }),
+    );
     assert.ok(error instanceof OpenAI.RateLimitError, `got ${String(error)}`);
     assert.equal(error.status, 429);
     assert.equal(error.code, 'rate_limit_exceeded');
@@ -217,19 +251,61 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(a[ATTR_MODELWATCH_FAILURE_ORIGIN], 'provider');
     assert.equal(a[ATTR_HTTP_RESPONSE_STATUS_CODE], 429);
     assert.equal(a[ATTR_MODELWATCH_RETRY_COUNT], 2);
-    assert.equal(a[ATTR_MODELWATCH_RETRY_AFTER_S], 0.005, 'retry-after-ms wins over retry-after, as in the SDK');
+    assert.equal(
+      a[ATTR_MODELWATCH_RETRY_AFTER_S],
+      0.005,
+      'retry-after-ms wins over retry-after, as in the SDK',
+    );
     assert.equal(a[ATTR_MODELWATCH_PROVIDER_REQUEST_ID], 'req_throttled');
     assert.equal(a[ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS], 0);
     assert.equal(a[ATTR_ERROR_TYPE], 'rate_limit_exceeded');
   });
 
-  const failures: Array<[title: string, reply: Reply, failureClass: string, origin: string, errorClass: new (...args: never[]) => Error]> = [
-    ['503 → overloaded/provider', { kind: 'error', status: 503 }, 'overloaded', 'provider', OpenAI.InternalServerError],
-    ['500 → server_error/provider', { kind: 'error', status: 500 }, 'server_error', 'provider', OpenAI.InternalServerError],
-    ['400 context length → context_length/client', { kind: 'error', status: 400, errorType: 'context_length' }, 'context_length', 'client', OpenAI.BadRequestError],
-    ['400 content filter → content_filter/client', { kind: 'error', status: 400, errorType: 'content_filter' }, 'content_filter', 'client', OpenAI.BadRequestError],
+  const failures: Array<
+    [
+      title: string,
+      reply: Reply,
+      failureClass: string,
+      origin: string,
+      errorClass: new (...args: never[]) => Error,
+    ]
+  > = [
+    [
+      '503 → overloaded/provider',
+      { kind: 'error', status: 503 },
+      'overloaded',
+      'provider',
+      OpenAI.InternalServerError,
+    ],
+    [
+      '500 → server_error/provider',
+      { kind: 'error', status: 500 },
+      'server_error',
+      'provider',
+      OpenAI.InternalServerError,
+    ],
+    [
+      '400 context length → context_length/client',
+      { kind: 'error', status: 400, errorType: 'context_length' },
+      'context_length',
+      'client',
+      OpenAI.BadRequestError,
+    ],
+    [
+      '400 content filter → content_filter/client',
+      { kind: 'error', status: 400, errorType: 'content_filter' },
+      'content_filter',
+      'client',
+      OpenAI.BadRequestError,
+    ],
     ['401 → auth/client', { kind: 'error', status: 401 }, 'auth', 'client', OpenAI.AuthenticationError],
-    ['connection reset → connection/network', { kind: 'reset' }, 'connection', 'network', OpenAI.APIConnectionError],
+    [
+      'connection reset → connection/network',
+      { kind: 'reset' },
+      'connection',
+      'network',
+      OpenAI.APIConnectionError,
+    ],
   ];
   for (const [title, reply, failureClass, origin, errorClass] of failures) {
     it(`classifies ${title}`, async () => {
@@ -246,7 +322,9 @@ describe('OpenAI chat completions (openai 7)', () => {
 
   it('classifies a client-side timeout (the server never answers) as timeout', async () => {
     scenario = () => ({ kind: 'hang' });
-    const error = await expectRejection(client({ timeoutMs: 150 }).chat.completions.create({ model: 'gpt-4o', messages }));
+    const error = await expectRejection(
+      client({ timeoutMs: 150 }).chat.completions.create({ model: 'gpt-4o', messages }),
+    );
     assert.ok(error instanceof OpenAI.APIConnectionTimeoutError, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'timeout');
@@ -334,7 +412,9 @@ describe('OpenAI chat completions (openai 7)', () => {
     scenario = () => ({ kind: 'success', delayMs: 2000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }, { signal: controller.signal }));
+    const error = await expectRejection(
+      client().chat.completions.create({ model: 'gpt-4o', messages }, { signal: controller.signal }),
+    );
     assert.ok(error instanceof OpenAI.APIUserAbortError, String(error));
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'cancelled');
@@ -343,7 +423,10 @@ describe('OpenAI chat completions (openai 7)', () => {
 
     scenario = () => ({ kind: 'stream', chunks: 10, chunkDelayMs: 20 });
     const streamController = new AbortController();
-    const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true }, { signal: streamController.signal });
+    const stream = await client().chat.completions.create(
+      { model: 'gpt-4o', messages, stream: true },
+      { signal: streamController.signal },
+    );
     let chunks = 0;
     try {
       for await (const _chunk of stream) {

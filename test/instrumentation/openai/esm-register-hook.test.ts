@@ -34,14 +34,17 @@ describe('ESM app under --import register-hook', () => {
   const rawBodies: string[] = [];
 
   before(async () => {
-    sim = await startOpenAISimulator({ respond: () => ({ kind: 'success', model: 'gpt-4o-mini-2024-07-18' }) });
+    sim = await startOpenAISimulator({
+      respond: () => ({ kind: 'success', model: 'gpt-4o-mini-2024-07-18' }),
+    });
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         rawBodies.push(body);
-        if (req.url === '/v1/traces' && (req.headers['content-type'] ?? '').includes('json')) received.push(JSON.parse(body) as OtlpRequest);
+        if (req.url === '/v1/traces' && (req.headers['content-type'] ?? '').includes('json'))
+          received.push(JSON.parse(body) as OtlpRequest);
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -57,7 +60,14 @@ describe('ESM app under --import register-hook', () => {
     const { port } = receiver.address() as AddressInfo;
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--import', './instrumentation/src/register-hook.ts', fixture],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        '--import',
+        './instrumentation/src/register-hook.ts',
+        fixture,
+      ],
       {
         cwd: root,
         env: {
@@ -81,9 +91,15 @@ describe('ESM app under --import register-hook', () => {
     assert.equal(code, 0, `fixture failed: ${stderr}`);
     assert.match(stdout, /quick brown fox/);
 
-    const spans = received.flatMap((r) => r.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []);
+    const spans = received
+      .flatMap((r) => r.resourceSpans ?? [])
+      .flatMap((rs) => rs.scopeSpans ?? [])
+      .flatMap((ss) => ss.spans ?? []);
     const span = spans.find((s) => s.name === 'chat gpt-4o-mini');
-    assert.ok(span, `no chat span among ${spans.map((s) => s.name).join(', ') || 'nothing'} (bodies: ${rawBodies.length}); stderr: ${stderr}`);
+    assert.ok(
+      span,
+      `no chat span among ${spans.map((s) => s.name).join(', ') || 'nothing'} (bodies: ${rawBodies.length}); stderr: ${stderr}`,
+    );
     const attr = (key: string): unknown => {
       const value = span.attributes?.find((a) => a.key === key)?.value;
       return value?.stringValue ?? value?.intValue ?? value?.boolValue ?? value?.doubleValue;

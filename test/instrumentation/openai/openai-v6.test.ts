@@ -43,9 +43,14 @@ describe('openai 6 via manuallyInstrument', () => {
 
   it('records a call, keeps withResponse and counts retries', async () => {
     let calls = 0;
-    scenario = () => (++calls === 1 ? { kind: 'error', status: 500, retryAfterMs: 1 } : { kind: 'success', requestId: 'req_v6' });
+    scenario = () =>
+      ++calls === 1
+        ? { kind: 'error', status: 500, retryAfterMs: 1 }
+        : { kind: 'success', requestId: 'req_v6' };
     const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 2 });
-    const { data, request_id } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const { data, request_id } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     assert.equal(data.object, 'chat.completion');
     assert.equal(request_id, 'req_v6');
     const span = await onlySpan(tracing);
@@ -56,7 +61,12 @@ describe('openai 6 via manuallyInstrument', () => {
   it('records a stream and a failure', async () => {
     scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, outputTokens: 3 });
     const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const _chunk of stream) {
       // drain
     }
@@ -67,7 +77,10 @@ describe('openai 6 via manuallyInstrument', () => {
     tracing.reset();
 
     scenario = () => ({ kind: 'error', status: 429 });
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), OpenAIv6.RateLimitError);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      OpenAIv6.RateLimitError,
+    );
     const failed = await onlySpan(tracing);
     assert.equal(failed.status.code, SpanStatusCode.ERROR);
     assert.equal(failed.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'rate_limited');

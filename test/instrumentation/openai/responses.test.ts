@@ -48,7 +48,11 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
 
   it('records responses.create', async () => {
     scenario = () => ({ kind: 'success', model: 'gpt-4.1-2025-04-14', inputTokens: 17, outputTokens: 5 });
-    const response = await client.responses.create({ model: 'gpt-4.1', input: 'hello', max_output_tokens: 50 });
+    const response = await client.responses.create({
+      model: 'gpt-4.1',
+      input: 'hello',
+      max_output_tokens: 50,
+    });
     assert.equal(response.output_text, 'The quick brown fox jumps over the lazy dog.');
     const span = await onlySpan(tracing);
     const a = span.attributes;

@@ -13,7 +13,11 @@ export { setupInMemoryTracing, type InMemoryTracing };
 export const TEST_API_KEY = 'sk-modelwatch-test-SECRET-0123456789';
 
 /** Waits until at least `count` spans have ended (the span ends a few microtasks after the caller's await). */
-export async function waitForSpans(tracing: InMemoryTracing, count: number, timeoutMs = 3000): Promise<ReadableSpan[]> {
+export async function waitForSpans(
+  tracing: InMemoryTracing,
+  count: number,
+  timeoutMs = 3000,
+): Promise<ReadableSpan[]> {
   const deadline = Date.now() + timeoutMs;
   while (tracing.spans().length < count) {
     if (Date.now() > deadline) {
@@ -29,7 +33,14 @@ export async function onlySpan(tracing: InMemoryTracing): Promise<ReadableSpan> 
   const spans = await waitForSpans(tracing, 1);
   // Give a wrongly duplicated span the chance to show up before asserting there is exactly one.
   await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(tracing.spans().length, 1, `spans: ${tracing.spans().map((s) => s.name).join(', ')}`);
+  assert.equal(
+    tracing.spans().length,
+    1,
+    `spans: ${tracing
+      .spans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
   return spans[0]!;
 }
 
@@ -39,7 +50,10 @@ function valuesOf(value: AttributeValue | undefined): string[] {
 }
 
 /** Asserts that no attribute, event attribute or status message of any span carries a credential. */
-export function assertNoCredentials(spans: readonly ReadableSpan[], secrets: readonly string[] = [TEST_API_KEY]): void {
+export function assertNoCredentials(
+  spans: readonly ReadableSpan[],
+  secrets: readonly string[] = [TEST_API_KEY],
+): void {
   for (const span of spans) {
     const texts: string[] = [span.name, span.status.message ?? ''];
     for (const [key, value] of Object.entries(span.attributes)) texts.push(key, ...valuesOf(value));
@@ -47,9 +61,13 @@ export function assertNoCredentials(spans: readonly ReadableSpan[], secrets: rea
       for (const [key, value] of Object.entries(event.attributes ?? {})) texts.push(key, ...valuesOf(value));
     }
     for (const text of texts) {
-      for (const secret of secrets) assert.ok(!text.includes(secret), `span "${span.name}" carries a credential: ${text}`);
+      for (const secret of secrets)
+        assert.ok(!text.includes(secret), `span "${span.name}" carries a credential: ${text}`);
       assert.ok(!/bearer\s/i.test(text), `span "${span.name}" carries an Authorization value: ${text}`);
-      assert.ok(!/^(authorization|x-api-key|api-key)$/i.test(text), `span "${span.name}" records an auth header: ${text}`);
+      assert.ok(
+        !/^(authorization|x-api-key|api-key)$/i.test(text),
+        `span "${span.name}" records an auth header: ${text}`,
+      );
     }
   }
 }
