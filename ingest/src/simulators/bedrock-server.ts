@@ -14,25 +14,17 @@
  * prior knowledge to an `http:` endpoint, so this server is an HTTP/2 (h2c) server; an HTTP/1.1-only
  * client (`requestHandler: new NodeHttpHandler()`) cannot use it.
  */
-import {
-  createServer,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-} from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { Http2ServerResponse } from 'node:http2';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import {
   DEFAULT_INPUT_TOKENS,
   DEFAULT_REPLY_TEXT,
-  defaultReply,
   errorTypeForStatus,
   estimateTokens,
   simulatedId,
   splitIntoChunks,
   type ErrorReply,
-  type Reply,
   type SimulatedErrorType,
   type SimulatedRequest,
   type Simulator,
@@ -40,15 +32,15 @@ import {
   type StreamReply,
   type SuccessReply,
 } from './reply.js';
+import {
+  resetConnection,
+  sendJson,
+  startSimulatorServer,
+  waitUnlessClosed,
+  type Exchange,
+} from './simulator-http.js';
 
-const CREDENTIAL_HEADERS = new Set([
-  'authorization',
-  'x-amz-security-token',
-  'cookie',
-  'proxy-authorization',
-]);
 const MODEL_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream';
@@ -123,82 +115,37 @@ const ERRORS_BY_STATUS: Readonly<Record<number, Omit<BedrockError, 'status'>>> =
 export type BedrockSimulatorOptions = SimulatorOptions;
 
 /** Starts the simulator; `baseURL` is the value for the client's `endpoint`. */
-export async function startBedrockSimulator(options: BedrockSimulatorOptions = {}): Promise<Simulator> {
-  const respond = options.respond ?? defaultReply;
-  const sessions = new Set<Http2Session>();
-  let requests = 0;
-
-  const server = createServer((req, res) => {
-    requests++;
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        sendError(res, {
-          status: 500,
-          type: 'InternalServerException',
-          message: `simulator error: ${String(error)}`,
-        });
-      } else res.destroy();
-    });
-  });
-  server.on('session', (session: Http2Session) => {
-    sessions.add(session);
-    session.on('close', () => sessions.delete(session));
-  });
-
-  async function handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const path = (req.url ?? '/').split('?')[0]!;
-    const match = MODEL_PATH.exec(path);
-    if (req.method !== 'POST' || match === null) {
+export function startBedrockSimulator(options: BedrockSimulatorOptions = {}): Promise<Simulator> {
+  return startSimulatorServer({
+    ...options,
+    protocol: 'h2c',
+    baseURLPath: '',
+    patternRoutes: [
+      {
+        method: 'POST',
+        pattern: MODEL_PATH,
+        fromPath: (match) => ({
+          model: decodeURIComponent(match[1]!),
+          stream: match[2] === 'converse-stream' || match[2] === 'invoke-with-response-stream',
+        }),
+        handler: writeReply,
+      },
+    ],
+    notFound: (res, _method, path) =>
       sendError(res, {
         status: 404,
         type: 'UnknownOperationException',
         message: `simulator: no route for ${path}`,
-      });
-      return;
-    }
-    if (raw === undefined) {
-      sendError(res, { status: 400, type: 'ValidationException', message: 'Request body too large' });
-      return;
-    }
-    const operation = match[2] as BedrockOperation;
-    const request: SimulatedRequest = {
-      method: req.method,
-      path,
-      model: decodeURIComponent(match[1]!),
-      stream: operation === 'converse-stream' || operation === 'invoke-with-response-stream',
-      headers: scrubHeaders(req),
-      body: parseJson(raw),
-    };
-    const reply = await respond(request);
-    await writeReply(request, operation, reply, res);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+      }),
+    tooLarge: (res) =>
+      sendError(res, { status: 400, type: 'ValidationException', message: 'Request body too large' }),
+    internalError: (res, error) =>
+      sendError(res, {
+        status: 500,
+        type: 'InternalServerException',
+        message: `simulator error: ${String(error)}`,
+      }),
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    baseURL: `http://${host}:${address.port}`,
-    port: address.port,
-    get requests() {
-      return requests;
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // The client keeps its HTTP/2 session open; hanging streams would also hold close() forever.
-        for (const session of sessions) session.destroy();
-      });
-      return closing;
-    },
-  };
 }
 
 /** The InvokeModel body format of a model id: inference-profile prefixes and ARNs are looked through. */
@@ -213,17 +160,13 @@ export function bedrockVendorOf(modelId: string): BedrockVendor {
   return 'anthropic';
 }
 
-async function writeReply(
-  request: SimulatedRequest,
-  operation: BedrockOperation,
-  reply: Reply,
-  res: Http2ServerResponse,
-): Promise<void> {
+async function writeReply({ request, reply, res }: Exchange<Http2ServerResponse>): Promise<void> {
+  const operation = MODEL_PATH.exec(request.path)![2] as BedrockOperation;
   switch (reply.kind) {
     case 'hang':
       return;
     case 'reset':
-      if (await waitUnlessClosed(res, reply.delayMs)) resetStream(res);
+      if (await waitUnlessClosed(res, reply.delayMs)) resetConnection(res);
       return;
     case 'malformed':
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
@@ -235,7 +178,12 @@ async function writeReply(
         });
         res.end(Buffer.from([0, 0, 0, 200, 0, 0, 0, 0, 1, 2, 3, 4]));
       } else {
-        sendJson(res, 200, reply.requestId, '{"output": {"message": {"role": "assistant", "content": [{"te');
+        sendBedrockJson(
+          res,
+          200,
+          reply.requestId,
+          '{"output": {"message": {"role": "assistant", "content": [{"te',
+        );
       }
       return;
     case 'error':
@@ -245,11 +193,11 @@ async function writeReply(
     case 'success':
       if (!(await waitUnlessClosed(res, reply.delayMs))) return;
       if (operation === 'converse' || operation === 'converse-stream') {
-        sendJson(res, 200, reply.requestId, converseBody(request, reply), reply.headers);
+        sendBedrockJson(res, 200, reply.requestId, converseBody(request, reply), reply.headers);
       } else {
         const vendor = bedrockVendorOf(request.model ?? '');
         const r = render(request, reply, vendor);
-        sendJson(res, 200, reply.requestId, invokeBody(vendor, r), {
+        sendBedrockJson(res, 200, reply.requestId, invokeBody(vendor, r), {
           'x-amzn-bedrock-input-token-count': String(r.inputTokens),
           'x-amzn-bedrock-output-token-count': String(r.outputTokens),
           'x-amzn-bedrock-invocation-latency': '1',
@@ -395,7 +343,7 @@ async function writeStream(
   for (let i = 0; i < pieces.length; i++) {
     if (reply.errorAfterChunks !== undefined && i >= reply.errorAfterChunks) break;
     if (reply.resetAfterChunks !== undefined && i >= reply.resetAfterChunks) {
-      resetStream(res);
+      resetConnection(res);
       return;
     }
     if (i > 0 && !(await waitUnlessClosed(res, reply.chunkDelayMs))) return;
@@ -408,7 +356,7 @@ async function writeStream(
     return;
   }
   if (reply.resetAfterChunks !== undefined) {
-    resetStream(res);
+    resetConnection(res);
     return;
   }
   for (const event of events.tail) write(event);
@@ -601,21 +549,14 @@ function baseHeaders(requestId: string | undefined): Record<string, string> {
   return { 'x-amzn-requestid': requestId ?? simulatedId('req') };
 }
 
-function sendJson(
+function sendBedrockJson(
   res: Http2ServerResponse,
   status: number,
   requestId: string | undefined,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const payload = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    ...baseHeaders(requestId),
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    ...lowerCaseKeys(headers),
-  });
-  res.end(payload);
+  sendJson(res, status, { ...baseHeaders(requestId), ...lowerCaseKeys(headers) }, body);
 }
 
 function sendError(res: Http2ServerResponse, error: BedrockError, reply?: ErrorReply): void {
@@ -624,66 +565,12 @@ function sendError(res: Http2ServerResponse, error: BedrockError, reply?: ErrorR
   };
   if (reply?.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
   const body = reply?.body ?? { message: error.message };
-  sendJson(res, error.status, reply?.requestId, body, { ...headers, ...reply?.headers });
+  sendBedrockJson(res, error.status, reply?.requestId, body, { ...headers, ...reply?.headers });
 }
 
 /** HTTP/2 header names must be lower-case; scenario headers may not be. */
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
-  return out;
-}
-
-/**
- * The HTTP/2 analogue of a TCP reset: RST_STREAM with INTERNAL_ERROR on this request's stream, which the
- * client reports as a stream/session error, the way a load balancer dropping the request looks.
- */
-function resetStream(res: Http2ServerResponse): void {
-  res.stream.close(2 /* NGHTTP2_INTERNAL_ERROR */);
-}
-
-function waitUnlessClosed(res: Http2ServerResponse, ms: number | undefined): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
-  if (ms === undefined || ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onClose = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
-async function readBody(req: Http2ServerRequest): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function scrubHeaders(req: Http2ServerRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith(':') || CREDENTIAL_HEADERS.has(name) || value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
   return out;
 }

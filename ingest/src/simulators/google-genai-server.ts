@@ -11,21 +11,17 @@
  * `content_filter` error reply becomes a 200 whose prompt was blocked (`promptFeedback.blockReason`), and a
  * success/stream reply with `finishReason: 'SAFETY'` ends its candidate that way.
  *
- * The route table of `simulator-http.ts` matches exact paths and reads the model from the body; Gemini
- * puts the model in the path, so this file keeps its own small listener and reuses the shared writers.
+ * Gemini puts the model in the path, so this file routes with a pattern route of `simulator-http.ts`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import {
   DEFAULT_INPUT_TOKENS,
   DEFAULT_REPLY_TEXT,
-  defaultReply,
   errorTypeForStatus,
   estimateTokens,
   simulatedId,
   splitIntoChunks,
   type ErrorReply,
-  type Reply,
   type SimulatedErrorType,
   type SimulatedRequest,
   type Simulator,
@@ -37,21 +33,15 @@ import {
   playStreamPieces,
   resetConnection,
   sendJson,
+  startSimulatorServer,
   startSse,
   waitUnlessClosed,
   writeSse,
+  type Exchange,
 } from './simulator-http.js';
 
-const CREDENTIAL_HEADERS = new Set([
-  'authorization',
-  'x-goog-api-key',
-  'x-api-key',
-  'cookie',
-  'proxy-authorization',
-]);
 /** `…/models/{model}:{method}`; the model segment never contains '/' or ':' on either backend. */
 const GENERATE_PATH = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** google.rpc.Code names by HTTP status, as the Gemini API reports them in `error.status`. */
 const RPC_STATUS_BY_HTTP: Readonly<Record<number, string>> = {
@@ -87,87 +77,30 @@ const DEFAULT_MESSAGES: Readonly<Record<SimulatedErrorType, string>> = {
 export type GoogleGenAISimulatorOptions = SimulatorOptions;
 
 /** Starts the simulator; `baseURL` is the value for `httpOptions.baseUrl` (no trailing API version). */
-export async function startGoogleGenAISimulator(
-  options: GoogleGenAISimulatorOptions = {},
-): Promise<Simulator> {
-  const respond = options.respond ?? defaultReply;
-  const sockets = new Set<Socket>();
-  let requests = 0;
-
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    requests++;
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed)
-        sendGoogleError(res, 500, 'INTERNAL', `simulator error: ${String(error)}`);
-      else res.destroy();
-    });
+export function startGoogleGenAISimulator(options: GoogleGenAISimulatorOptions = {}): Promise<Simulator> {
+  return startSimulatorServer({
+    ...options,
+    baseURLPath: '',
+    patternRoutes: [
+      {
+        method: 'POST',
+        pattern: GENERATE_PATH,
+        fromPath: (match) => ({
+          model: decodeURIComponent(match[1]!),
+          stream: match[2] === 'streamGenerateContent',
+        }),
+        handler: writeReply,
+      },
+    ],
+    notFound: (res, method, path) =>
+      sendGoogleError(res, 404, 'NOT_FOUND', `simulator: no route for ${method} ${path}`),
+    tooLarge: (res) =>
+      sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'),
+    internalError: (res, error) => sendGoogleError(res, 500, 'INTERNAL', `simulator error: ${String(error)}`),
   });
-  // Outlast the client's keep-alive so a reused socket is never closed under a request (a reset nobody asked for).
-  server.keepAliveTimeout = 30_000;
-  server.requestTimeout = 0;
-  server.on('connection', (socket: Socket) => {
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    const match = GENERATE_PATH.exec(url.pathname);
-    if (req.method !== 'POST' || match === null) {
-      sendGoogleError(
-        res,
-        404,
-        'NOT_FOUND',
-        `simulator: no route for ${req.method ?? 'GET'} ${url.pathname}`,
-      );
-      return;
-    }
-    if (raw === undefined) {
-      sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.');
-      return;
-    }
-    const request: SimulatedRequest = {
-      method: req.method,
-      path: url.pathname,
-      model: decodeURIComponent(match[1]!),
-      stream: match[2] === 'streamGenerateContent',
-      headers: scrubHeaders(req),
-      body: parseJson(raw),
-    };
-    const reply = await respond(request);
-    await writeReply(request, reply, res);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    baseURL: `http://${host}:${address.port}`,
-    port: address.port,
-    get requests() {
-      return requests;
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hanging requests and idle keep-alive sockets would otherwise hold close() and the process open.
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
-  };
 }
 
-async function writeReply(request: SimulatedRequest, reply: Reply, res: ServerResponse): Promise<void> {
+async function writeReply({ request, reply, res }: Exchange): Promise<void> {
   switch (reply.kind) {
     case 'hang':
       return; // the client's timeout or abort ends it; close() destroys the socket otherwise
@@ -344,34 +277,4 @@ function errorBody(
 
 function sendGoogleError(res: ServerResponse, code: number, status: string, message: string): void {
   sendJson(res, code, {}, { error: { code, message, status } });
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function scrubHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!.toLowerCase();
-    if (!CREDENTIAL_HEADERS.has(name)) out[name] = req.rawHeaders[i + 1]!;
-  }
-  return out;
 }

@@ -4,8 +4,19 @@
  * writing, connection resets and shutdown that also ends hanging requests. Provider files only map a
  * `Reply` to their wire format.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import {
+  createServer as createHttp1Server,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import {
+  createServer as createH2cServer,
+  Http2ServerResponse,
+  type Http2ServerRequest,
+  type Http2Session,
+} from 'node:http2';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import {
   defaultReply,
   type Reply,
@@ -21,78 +32,110 @@ const CREDENTIAL_HEADERS = new Set([
   'x-api-key',
   'api-key',
   'x-goog-api-key',
+  'x-amz-security-token',
   'cookie',
   'proxy-authorization',
 ]);
 /** Bodies above this are refused: real APIs cap them too, and a simulator must not buffer without bound. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** A provider's request handler: it gets the request already parsed and the scenario's reply. */
-export type ProviderHandler = (exchange: Exchange) => Promise<void>;
+/** A response of either protocol; the writers that take it use only what both have. */
+export type SimulatorResponse = ServerResponse | Http2ServerResponse;
 
-export interface Exchange {
+/** A provider's request handler: it gets the request already parsed and the scenario's reply. */
+export type ProviderHandler<R extends SimulatorResponse = ServerResponse> = (
+  exchange: Exchange<R>,
+) => Promise<void>;
+
+export interface Exchange<R extends SimulatorResponse = ServerResponse> {
   request: SimulatedRequest;
   reply: Reply;
-  res: ServerResponse;
+  res: R;
 }
 
-export interface SimulatorServerOptions {
+/** A route for APIs that put the model (and streaming) in the path: Gemini, Bedrock. */
+export interface PatternRoute<R extends SimulatorResponse = ServerResponse> {
+  method: string;
+  pattern: RegExp;
+  /** Model and stream flag read from the path's match; what it leaves undefined is read from the body. */
+  fromPath(match: RegExpExecArray): { model?: string; stream?: boolean };
+  handler: ProviderHandler<R>;
+}
+
+interface ServerOptions<R extends SimulatorResponse> {
   respond?: RespondFn;
   port?: number;
   host?: string;
   /** Appended to `http://host:port` to form the SDK's base URL (OpenAI: '/v1'; Anthropic: ''). */
   baseURLPath: string;
-  /** Routes by exact `METHOD path`; anything else gets `notFound`. */
-  routes: Readonly<Record<string, ProviderHandler>>;
+  /** Routes by exact `METHOD path`, the model and stream flag read from the JSON body. */
+  routes?: Readonly<Record<string, ProviderHandler<R>>>;
+  /** Tried in order when no exact route matches. */
+  patternRoutes?: ReadonlyArray<PatternRoute<R>>;
   /** Writes the provider's 404 body. */
-  notFound: (res: ServerResponse, method: string, path: string) => void;
+  notFound: (res: R, method: string, path: string) => void;
+  /** Writes the provider's answer to a body over the limit (default: 413, OpenAI's error shape). */
+  tooLarge?: (res: R) => void;
+  /** Writes the provider's answer when a scenario function threw (default: 500, OpenAI's error shape). */
+  internalError?: (res: R, error: unknown) => void;
 }
 
-export async function startSimulatorServer(options: SimulatorServerOptions): Promise<Simulator> {
-  const respond = options.respond ?? defaultReply;
-  const sockets = new Set<Socket>();
+/** HTTP/1.1, what the OpenAI, Anthropic and Gemini SDKs speak. */
+export interface SimulatorServerOptions extends ServerOptions<ServerResponse> {
+  protocol?: 'http/1.1';
+}
+
+/**
+ * Cleartext HTTP/2 with prior knowledge (h2c): the AWS SDK's default NodeHttp2Handler speaks it to an
+ * `http:` endpoint.
+ */
+export interface H2cSimulatorServerOptions extends ServerOptions<Http2ServerResponse> {
+  protocol: 'h2c';
+}
+
+/** The listener plus what close() must also end: sockets (HTTP/1.1 keep-alive) or sessions (HTTP/2). */
+interface Listener {
+  server: Server;
+  destroyConnections(): void;
+}
+
+type RequestLike = (IncomingMessage | Http2ServerRequest) & AsyncIterable<unknown>;
+
+export function startSimulatorServer(options: SimulatorServerOptions): Promise<Simulator>;
+export function startSimulatorServer(options: H2cSimulatorServerOptions): Promise<Simulator>;
+export async function startSimulatorServer(
+  options: SimulatorServerOptions | H2cSimulatorServerOptions,
+): Promise<Simulator> {
+  // The two option types differ only in the response class their callbacks take.
+  const opts = options as ServerOptions<SimulatorResponse>;
+  const respond = opts.respond ?? defaultReply;
+  const internalError = opts.internalError ?? defaultInternalError;
+  const tooLarge = opts.tooLarge ?? defaultTooLarge;
   let requests = 0;
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const onRequest = (req: RequestLike, res: SimulatorResponse): void => {
     requests++;
     handle(req, res).catch((error: unknown) => {
-      // A scenario function threw: answer 500 like a broken upstream rather than leaving the client hanging.
-      if (!res.headersSent && !res.destroyed) {
-        sendJson(
-          res,
-          500,
-          {},
-          { error: { message: `simulator error: ${String(error)}`, type: 'simulator_error' } },
-        );
-      } else {
-        res.destroy();
-      }
+      // A scenario function threw: answer like a broken upstream rather than leaving the client hanging.
+      if (!res.headersSent && !res.destroyed) internalError(res, error);
+      else res.destroy();
     });
-  });
-  // Clients keep connections alive for a few seconds; outlast them so a reused socket is never closed
-  // under an in-flight request (which clients would report as a reset that the scenario did not ask for).
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 60_000;
-  server.requestTimeout = 0;
-  server.on('connection', (socket: Socket) => {
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  const listener = options.protocol === 'h2c' ? h2cListener(onRequest) : http1Listener(onRequest);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: RequestLike, res: SimulatorResponse): Promise<void> {
     const rawBody = await readBody(req);
-    if (rawBody === undefined) {
-      sendJson(res, 413, {}, { error: { message: 'request body too large', type: 'invalid_request_error' } });
-      return;
-    }
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = req.method ?? 'GET';
-    const route = options.routes[`${method} ${path}`];
+    const route = findRoute(opts, method, path);
     if (route === undefined) {
-      options.notFound(res, method, path);
+      opts.notFound(res, method, path);
+      return;
+    }
+    if (rawBody === undefined) {
+      tooLarge(res);
       return;
     }
     const body = parseJsonOrUndefined(rawBody);
@@ -100,25 +143,26 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     const request: SimulatedRequest = {
       method,
       path,
-      model: typeof fields.model === 'string' ? fields.model : undefined,
-      stream: fields.stream === true,
-      headers: scrubHeaders(req),
+      model: route.fromPath.model ?? (typeof fields.model === 'string' ? fields.model : undefined),
+      stream: route.fromPath.stream ?? fields.stream === true,
+      headers: scrubHeaders(req.rawHeaders),
       body,
     };
     const reply = await respond(request);
-    await route({ request, reply, res });
+    await route.handler({ request, reply, res });
   }
 
+  const { server } = listener;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const baseURL = `http://${host}:${address.port}${options.baseURLPath}`;
+  const baseURL = `http://${host}:${address.port}${opts.baseURLPath}`;
 
   let closing: Promise<void> | undefined;
   return {
@@ -130,15 +174,82 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Hanging requests and idle keep-alive sockets would otherwise hold close() (and the process) open.
-        for (const socket of sockets) socket.destroy();
+        // Hanging requests and idle keep-alive sockets (or the client's HTTP/2 session) would otherwise
+        // hold close() (and the process) open.
+        listener.destroyConnections();
       });
       return closing;
     },
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+function findRoute(
+  options: ServerOptions<SimulatorResponse>,
+  method: string,
+  path: string,
+):
+  | { handler: ProviderHandler<SimulatorResponse>; fromPath: { model?: string; stream?: boolean } }
+  | undefined {
+  const exact = options.routes?.[`${method} ${path}`];
+  if (exact !== undefined) return { handler: exact, fromPath: {} };
+  for (const route of options.patternRoutes ?? []) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (match !== null) return { handler: route.handler, fromPath: route.fromPath(match) };
+  }
+  return undefined;
+}
+
+function http1Listener(onRequest: (req: RequestLike, res: ServerResponse) => void): Listener {
+  const sockets = new Set<Socket>();
+  const server = createHttp1Server({ keepAlive: true }, onRequest);
+  // Clients keep connections alive for a few seconds; outlast them so a reused socket is never closed
+  // under an in-flight request (which clients would report as a reset that the scenario did not ask for).
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0;
+  server.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return {
+    server,
+    destroyConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+function h2cListener(onRequest: (req: RequestLike, res: Http2ServerResponse) => void): Listener {
+  const sessions = new Set<Http2Session>();
+  const server = createH2cServer(onRequest);
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  return {
+    server,
+    destroyConnections: () => {
+      for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+function defaultInternalError(res: SimulatorResponse, error: unknown): void {
+  sendJson(
+    res,
+    500,
+    {},
+    { error: { message: `simulator error: ${String(error)}`, type: 'simulator_error' } },
+  );
+}
+
+function defaultTooLarge(res: SimulatorResponse): void {
+  sendJson(res, 413, {}, { error: { message: 'request body too large', type: 'invalid_request_error' } });
+}
+
+async function readBody(req: AsyncIterable<unknown>): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -159,21 +270,35 @@ function parseJsonOrUndefined(raw: Buffer): unknown {
   }
 }
 
-function scrubHeaders(req: IncomingMessage): Record<string, string> {
+/** The request's headers without credentials (nor HTTP/2's `:method`-style pseudo-headers). */
+function scrubHeaders(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!CREDENTIAL_HEADERS.has(name)) out[name] = raw[i + 1]!;
+    if (!CREDENTIAL_HEADERS.has(name) && !name.startsWith(':')) out[name] = raw[i + 1]!;
   }
   return out;
+}
+
+/** What waitUnlessClosed needs of a response (both protocols' have it). */
+interface ClosableResponse {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/** What sendJson needs of a response (both protocols' have it). */
+interface JsonWritable {
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  end(payload: string): unknown;
 }
 
 /**
  * Waits `ms`, but gives up as soon as the client disconnects (timeout, abort) so no timer outlives its
  * request. Resolves true when the full delay elapsed and the response can still be written.
  */
-export function waitUnlessClosed(res: ServerResponse, ms: number | undefined): Promise<boolean> {
+export function waitUnlessClosed(res: ClosableResponse, ms: number | undefined): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return Promise.resolve(false);
   if (ms === undefined || ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -190,7 +315,7 @@ export function waitUnlessClosed(res: ServerResponse, ms: number | undefined): P
 }
 
 export function sendJson(
-  res: ServerResponse,
+  res: JsonWritable,
   status: number,
   headers: Record<string, string>,
   body: unknown,
@@ -224,8 +349,16 @@ export function writeSse(res: ServerResponse, data: unknown, event?: string): vo
   res.write(event === undefined ? `data: ${json}\n\n` : `event: ${event}\ndata: ${json}\n\n`);
 }
 
-/** Ends the connection abruptly: a TCP RST where the platform supports it, so clients see ECONNRESET. */
-export function resetConnection(res: ServerResponse): void {
+/**
+ * Ends the connection abruptly: a TCP RST where the platform supports it, so clients see ECONNRESET. On
+ * HTTP/2 the analogue is RST_STREAM with INTERNAL_ERROR on this request's stream, which the client reports
+ * as a stream error, the way a load balancer dropping the request looks.
+ */
+export function resetConnection(res: SimulatorResponse): void {
+  if (res instanceof Http2ServerResponse) {
+    res.stream.close(2 /* NGHTTP2_INTERNAL_ERROR */);
+    return;
+  }
   const socket = res.socket;
   if (socket === null) return;
   if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();

@@ -7,6 +7,8 @@
  * token in `gen_ai.usage.input_tokens`, so the three are added up and the cache parts also recorded alone.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { messagesRequestBase, withModelParams, type RequestBase } from '../request-info.js';
+import { mergeUncachedInputUsage } from '../token-usage.js';
 import type { StreamState } from '../stainless-sdk/observe-api-promise.js';
 
 export interface MessageCreateParamsLike {
@@ -36,50 +38,28 @@ interface MessageLike {
   usage?: UsageLike | null;
 }
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
-export function messagesRequestInfo(
-  params: MessageCreateParamsLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
-): LlmRequestInfo {
-  const info: LlmRequestInfo = {
-    provider: base.provider,
-    operation: 'chat',
-    serverAddress: base.serverAddress,
-    serverPort: base.serverPort,
-    stream: params.stream === true,
-    inputMessages: params.messages,
-  };
-  if (params.system !== undefined && params.system !== null) info.systemInstructions = params.system;
-  if (typeof params.model === 'string') info.requestModel = params.model;
-  const maxTokens = num(params.max_tokens);
-  if (maxTokens !== undefined) info.maxTokens = maxTokens;
-  const temperature = num(params.temperature);
-  if (temperature !== undefined) info.temperature = temperature;
-  const topP = num(params.top_p);
-  if (topP !== undefined) info.topP = topP;
-  const topK = num(params.top_k);
-  if (topK !== undefined) info.topK = topK;
-  if (Array.isArray(params.stop_sequences)) {
-    info.stopSequences = params.stop_sequences.filter((s): s is string => typeof s === 'string');
-  }
-  return info;
+export function messagesRequestInfo(params: MessageCreateParamsLike, base: RequestBase): LlmRequestInfo {
+  const info = messagesRequestBase(base, 'chat', params.stream === true, params.messages);
+  return withModelParams(info, {
+    model: params.model,
+    systemInstructions: params.system ?? undefined,
+    maxTokens: params.max_tokens,
+    temperature: params.temperature,
+    topP: params.top_p,
+    topK: params.top_k,
+    stopSequences: params.stop_sequences,
+  });
 }
 
 /** Token fields of a usage object (message, message_start or message_delta), merged into `into`. */
 function mergeUsage(usage: UsageLike | null | undefined, into: LlmResponseInfo): void {
   if (!usage) return;
-  const cacheRead = num(usage.cache_read_input_tokens);
-  const cacheWrite = num(usage.cache_creation_input_tokens);
-  if (cacheRead !== undefined) into.cacheReadInputTokens = cacheRead;
-  if (cacheWrite !== undefined) into.cacheWriteInputTokens = cacheWrite;
-  const input = num(usage.input_tokens);
-  if (input !== undefined) {
-    into.inputTokens = input + (into.cacheReadInputTokens ?? 0) + (into.cacheWriteInputTokens ?? 0);
-  }
-  const output = num(usage.output_tokens);
-  if (output !== undefined) into.outputTokens = output;
+  mergeUncachedInputUsage(into, {
+    input: usage.input_tokens,
+    output: usage.output_tokens,
+    cacheRead: usage.cache_read_input_tokens,
+    cacheWrite: usage.cache_creation_input_tokens,
+  });
 }
 
 export function messageResponseInfo(result: unknown, captureContent: boolean): LlmResponseInfo {

@@ -5,6 +5,8 @@
  * request's `modelId` (inference profile or ARN) is what the version columns are parsed from.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { finiteNumber, messagesRequestBase, withModelParams, type RequestBase } from '../request-info.js';
+import { mergeUncachedInputUsage } from '../token-usage.js';
 
 /** The fields of ConverseRequest / ConverseStreamRequest we read. */
 export interface ConverseInputLike {
@@ -48,54 +50,36 @@ export const BEDROCK_CONTENT_FILTER_STOP_REASONS: ReadonlySet<string> = new Set(
   'refusal',
 ]);
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
 export function converseRequestInfo(
   input: ConverseInputLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'> & { stream: boolean },
+  base: RequestBase & { stream: boolean },
 ): LlmRequestInfo {
-  const info: LlmRequestInfo = {
-    provider: base.provider,
-    operation: 'chat',
-    serverAddress: base.serverAddress,
-    serverPort: base.serverPort,
-    stream: base.stream,
-    inputMessages: input.messages,
-  };
-  if (typeof input.modelId === 'string') info.requestModel = input.modelId;
-  if (input.system !== undefined) info.systemInstructions = input.system;
-  const config = input.inferenceConfig;
-  if (config && typeof config === 'object') {
-    const maxTokens = num(config.maxTokens);
-    if (maxTokens !== undefined) info.maxTokens = maxTokens;
-    const temperature = num(config.temperature);
-    if (temperature !== undefined) info.temperature = temperature;
-    const topP = num(config.topP);
-    if (topP !== undefined) info.topP = topP;
-    if (Array.isArray(config.stopSequences)) {
-      info.stopSequences = config.stopSequences.filter((s): s is string => typeof s === 'string');
-    }
-  }
+  const info = messagesRequestBase(base, 'chat', base.stream, input.messages);
+  const config =
+    input.inferenceConfig && typeof input.inferenceConfig === 'object' ? input.inferenceConfig : {};
   // top_k is not part of inferenceConfig; Anthropic and Nova models take it as an additional field.
   const extra = input.additionalModelRequestFields as
     { top_k?: unknown; inferenceConfig?: { topK?: unknown } } | null | undefined;
-  const topK = num(extra?.top_k) ?? num(extra?.inferenceConfig?.topK);
-  if (topK !== undefined) info.topK = topK;
-  return info;
+  return withModelParams(info, {
+    model: input.modelId,
+    systemInstructions: input.system,
+    maxTokens: config.maxTokens,
+    temperature: config.temperature,
+    topP: config.topP,
+    stopSequences: config.stopSequences,
+    topK: finiteNumber(extra?.top_k) ?? extra?.inferenceConfig?.topK,
+  });
 }
 
 /** Converse reports inputTokens without the cached part; the conventions count cached tokens as input too. */
 function usageInfo(usage: TokenUsageLike | null | undefined, into: LlmResponseInfo): void {
   if (!usage || typeof usage !== 'object') return;
-  const input = num(usage.inputTokens);
-  const cacheRead = num(usage.cacheReadInputTokens);
-  const cacheWrite = num(usage.cacheWriteInputTokens);
-  if (input !== undefined) into.inputTokens = input + (cacheRead ?? 0) + (cacheWrite ?? 0);
-  const output = num(usage.outputTokens);
-  if (output !== undefined) into.outputTokens = output;
-  if (cacheRead !== undefined) into.cacheReadInputTokens = cacheRead;
-  if (cacheWrite !== undefined) into.cacheWriteInputTokens = cacheWrite;
+  mergeUncachedInputUsage(into, {
+    input: usage.inputTokens,
+    output: usage.outputTokens,
+    cacheRead: usage.cacheReadInputTokens,
+    cacheWrite: usage.cacheWriteInputTokens,
+  });
 }
 
 export function converseResponseInfo(output: ConverseOutputLike | undefined): LlmResponseInfo {

@@ -17,6 +17,7 @@
  * for every vendor; those counts win, since they are what Bedrock bills.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { finiteNumber } from '../request-info.js';
 
 type Json = Record<string, unknown>;
 
@@ -38,8 +39,6 @@ export interface InvokeStreamEventLike {
 
 const decoder = new TextDecoder();
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 
@@ -90,7 +89,7 @@ export function invokeModelRequestInfo(
   const nova = obj(body.inferenceConfig);
   const titan = obj(body.textGenerationConfig);
   const maxTokens = firstOf(
-    num,
+    finiteNumber,
     body.max_tokens,
     body.max_gen_len,
     nova?.max_new_tokens,
@@ -98,11 +97,11 @@ export function invokeModelRequestInfo(
     titan?.maxTokenCount,
   );
   if (maxTokens !== undefined) info.maxTokens = maxTokens;
-  const temperature = firstOf(num, body.temperature, nova?.temperature, titan?.temperature);
+  const temperature = firstOf(finiteNumber, body.temperature, nova?.temperature, titan?.temperature);
   if (temperature !== undefined) info.temperature = temperature;
-  const topP = firstOf(num, body.top_p, body.p, nova?.top_p, nova?.topP, titan?.topP);
+  const topP = firstOf(finiteNumber, body.top_p, body.p, nova?.top_p, nova?.topP, titan?.topP);
   if (topP !== undefined) info.topP = topP;
-  const topK = firstOf(num, body.top_k, body.k, nova?.top_k, nova?.topK);
+  const topK = firstOf(finiteNumber, body.top_k, body.k, nova?.top_k, nova?.topK);
   if (topK !== undefined) info.topK = topK;
   const stop = body.stop_sequences ?? body.stop ?? nova?.stopSequences ?? titan?.stopSequences;
   if (Array.isArray(stop)) info.stopSequences = stop.filter((s): s is string => typeof s === 'string');
@@ -139,20 +138,20 @@ function mergeBody(body: Json, into: LlmResponseInfo): void {
 
   const usage = obj(body.usage) ?? obj(message?.usage) ?? obj(obj(body.metadata)?.usage);
   const cacheRead = firstOf(
-    num,
+    finiteNumber,
     usage?.cache_read_input_tokens,
     usage?.cacheReadInputTokenCount,
     usage?.cacheReadInputTokens,
   );
   const cacheWrite = firstOf(
-    num,
+    finiteNumber,
     usage?.cache_creation_input_tokens,
     usage?.cacheWriteInputTokenCount,
     usage?.cacheWriteInputTokens,
   );
   // Anthropic and Nova report input without the cached part; the conventions count cached tokens as input.
   const input = firstOf(
-    num,
+    finiteNumber,
     usage?.input_tokens,
     usage?.inputTokens,
     usage?.prompt_tokens,
@@ -162,12 +161,12 @@ function mergeBody(body: Json, into: LlmResponseInfo): void {
   if (input !== undefined) into.inputTokens = input + (cacheRead ?? 0) + (cacheWrite ?? 0);
   const titanOutput = Array.isArray(body.results)
     ? (body.results as unknown[]).reduce<number | undefined>((sum, r) => {
-        const n = num(obj(r)?.tokenCount);
+        const n = finiteNumber(obj(r)?.tokenCount);
         return n === undefined ? sum : (sum ?? 0) + n;
       }, undefined)
     : undefined;
   const output = firstOf(
-    num,
+    finiteNumber,
     usage?.output_tokens,
     usage?.outputTokens,
     usage?.completion_tokens,
@@ -180,9 +179,9 @@ function mergeBody(body: Json, into: LlmResponseInfo): void {
   if (cacheWrite !== undefined) into.cacheWriteInputTokens = cacheWrite;
 
   const metrics = obj(body['amazon-bedrock-invocationMetrics']);
-  const billedInput = num(metrics?.inputTokenCount);
+  const billedInput = finiteNumber(metrics?.inputTokenCount);
   if (billedInput !== undefined) into.inputTokens = billedInput + (cacheRead ?? 0) + (cacheWrite ?? 0);
-  const billedOutput = num(metrics?.outputTokenCount);
+  const billedOutput = finiteNumber(metrics?.outputTokenCount);
   if (billedOutput !== undefined) into.outputTokens = billedOutput;
 }
 

@@ -4,6 +4,7 @@
  * the fields used), so majors 1–3 fit and no SDK type crosses into the rest of the package.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { finiteNumber, messagesRequestBase, withModelParams, type RequestBase } from '../request-info.js';
 
 /** The fields of GenerateContentParameters we read. */
 export interface GenerateContentParamsLike {
@@ -61,45 +62,25 @@ const CONTENT_FILTER_FINISH_REASONS = new Set([
   'IMAGE_PROHIBITED_CONTENT',
 ]);
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
 export function generateContentRequestInfo(
   params: GenerateContentParamsLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'> & { stream: boolean },
+  base: RequestBase & { stream: boolean },
 ): LlmRequestInfo {
-  const info: LlmRequestInfo = {
-    provider: base.provider,
-    operation: 'generate_content',
-    serverAddress: base.serverAddress,
-    serverPort: base.serverPort,
-    stream: base.stream,
-    inputMessages: params.contents,
-  };
-  if (typeof params.model === 'string') info.requestModel = params.model;
-  const config = params.config;
-  if (!config || typeof config !== 'object') return info;
-  if (config.systemInstruction !== undefined) info.systemInstructions = config.systemInstruction;
-  const temperature = num(config.temperature);
-  if (temperature !== undefined) info.temperature = temperature;
-  const topP = num(config.topP);
-  if (topP !== undefined) info.topP = topP;
-  const topK = num(config.topK);
-  if (topK !== undefined) info.topK = topK;
-  const maxTokens = num(config.maxOutputTokens);
-  if (maxTokens !== undefined) info.maxTokens = maxTokens;
-  const presencePenalty = num(config.presencePenalty);
-  if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
-  const frequencyPenalty = num(config.frequencyPenalty);
-  if (frequencyPenalty !== undefined) info.frequencyPenalty = frequencyPenalty;
-  if (Array.isArray(config.stopSequences)) {
-    info.stopSequences = config.stopSequences.filter((s): s is string => typeof s === 'string');
-  }
-  const seed = num(config.seed);
-  if (seed !== undefined) info.seed = seed;
-  const candidateCount = num(config.candidateCount);
-  if (candidateCount !== undefined) info.choiceCount = candidateCount;
-  return info;
+  const info = messagesRequestBase(base, 'generate_content', base.stream, params.contents);
+  const config = params.config && typeof params.config === 'object' ? params.config : {};
+  return withModelParams(info, {
+    model: params.model,
+    systemInstructions: config.systemInstruction,
+    temperature: config.temperature,
+    topP: config.topP,
+    topK: config.topK,
+    maxTokens: config.maxOutputTokens,
+    presencePenalty: config.presencePenalty,
+    frequencyPenalty: config.frequencyPenalty,
+    stopSequences: config.stopSequences,
+    seed: config.seed,
+    choiceCount: config.candidateCount,
+  });
 }
 
 /**
@@ -109,14 +90,14 @@ export function generateContentRequestInfo(
  */
 function usageInfo(usage: UsageMetadataLike | null | undefined, into: LlmResponseInfo): void {
   if (!usage || typeof usage !== 'object') return;
-  const prompt = num(usage.promptTokenCount);
-  const toolPrompt = num(usage.toolUsePromptTokenCount);
+  const prompt = finiteNumber(usage.promptTokenCount);
+  const toolPrompt = finiteNumber(usage.toolUsePromptTokenCount);
   if (prompt !== undefined || toolPrompt !== undefined) into.inputTokens = (prompt ?? 0) + (toolPrompt ?? 0);
-  const candidates = num(usage.candidatesTokenCount);
-  const thoughts = num(usage.thoughtsTokenCount);
+  const candidates = finiteNumber(usage.candidatesTokenCount);
+  const thoughts = finiteNumber(usage.thoughtsTokenCount);
   if (candidates !== undefined || thoughts !== undefined)
     into.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
-  const cached = num(usage.cachedContentTokenCount);
+  const cached = finiteNumber(usage.cachedContentTokenCount);
   if (cached !== undefined) into.cacheReadInputTokens = cached;
   if (thoughts !== undefined) into.reasoningOutputTokens = thoughts;
 }

@@ -5,6 +5,8 @@
  * no SDK type crosses into the rest of the package.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { finiteNumber, messagesRequestBase, withModelParams, type RequestBase } from '../request-info.js';
+import { mergeTokenUsage } from '../token-usage.js';
 import type { StreamState } from '../stainless-sdk/observe-api-promise.js';
 
 /** The fields of ChatCompletionCreateParams we read. */
@@ -50,51 +52,31 @@ interface ChatCompletionLike {
   usage?: UsageLike | null;
 }
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
-export function chatRequestInfo(
-  params: ChatCompletionParamsLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
-): LlmRequestInfo {
-  const info: LlmRequestInfo = {
-    provider: base.provider,
-    operation: 'chat',
-    serverAddress: base.serverAddress,
-    serverPort: base.serverPort,
-    stream: params.stream === true,
-    inputMessages: params.messages,
-  };
-  if (typeof params.model === 'string') info.requestModel = params.model;
-  const temperature = num(params.temperature);
-  if (temperature !== undefined) info.temperature = temperature;
-  const topP = num(params.top_p);
-  if (topP !== undefined) info.topP = topP;
-  // max_completion_tokens replaced max_tokens (which reasoning models reject); either may be set.
-  const maxTokens = num(params.max_completion_tokens) ?? num(params.max_tokens);
-  if (maxTokens !== undefined) info.maxTokens = maxTokens;
-  const frequencyPenalty = num(params.frequency_penalty);
-  if (frequencyPenalty !== undefined) info.frequencyPenalty = frequencyPenalty;
-  const presencePenalty = num(params.presence_penalty);
-  if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
-  if (typeof params.stop === 'string') info.stopSequences = [params.stop];
-  else if (Array.isArray(params.stop))
-    info.stopSequences = params.stop.filter((s): s is string => typeof s === 'string');
-  const seed = num(params.seed);
-  if (seed !== undefined) info.seed = seed;
-  const n = num(params.n);
-  if (n !== undefined && n !== 1) info.choiceCount = n;
-  return info;
+export function chatRequestInfo(params: ChatCompletionParamsLike, base: RequestBase): LlmRequestInfo {
+  const info = messagesRequestBase(base, 'chat', params.stream === true, params.messages);
+  return withModelParams(info, {
+    model: params.model,
+    temperature: params.temperature,
+    topP: params.top_p,
+    // max_completion_tokens replaced max_tokens (which reasoning models reject); either may be set.
+    maxTokens: finiteNumber(params.max_completion_tokens) ?? params.max_tokens,
+    frequencyPenalty: params.frequency_penalty,
+    presencePenalty: params.presence_penalty,
+    stopSequences: typeof params.stop === 'string' ? [params.stop] : params.stop,
+    seed: params.seed,
+    // The default of 1 is left out, as the conventions do.
+    choiceCount: params.n === 1 ? undefined : params.n,
+  });
 }
 
 function usageInfo(usage: UsageLike | null | undefined, into: LlmResponseInfo): void {
   if (!usage) return;
-  if (typeof usage.prompt_tokens === 'number') into.inputTokens = usage.prompt_tokens;
-  if (typeof usage.completion_tokens === 'number') into.outputTokens = usage.completion_tokens;
-  const cached = usage.prompt_tokens_details?.cached_tokens;
-  if (typeof cached === 'number') into.cacheReadInputTokens = cached;
-  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number') into.reasoningOutputTokens = reasoning;
+  mergeTokenUsage(into, {
+    input: usage.prompt_tokens,
+    output: usage.completion_tokens,
+    cacheRead: usage.prompt_tokens_details?.cached_tokens,
+    reasoning: usage.completion_tokens_details?.reasoning_tokens,
+  });
 }
 
 export function chatResponseInfo(result: unknown, captureContent: boolean): LlmResponseInfo {

@@ -1,5 +1,6 @@
 /** Embeddings (`client.embeddings.create`): params → LlmRequestInfo, the list response → usage and model. */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { withModelParams, type RequestBase } from '../request-info.js';
 
 export interface EmbeddingParamsLike {
   model?: unknown;
@@ -11,18 +12,14 @@ interface EmbeddingResponseLike {
   usage?: { prompt_tokens?: number } | null;
 }
 
-export function embeddingsRequestInfo(
-  params: EmbeddingParamsLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
-): LlmRequestInfo {
+export function embeddingsRequestInfo(params: EmbeddingParamsLike, base: RequestBase): LlmRequestInfo {
   const info: LlmRequestInfo = {
     provider: base.provider,
     operation: 'embeddings',
     serverAddress: base.serverAddress,
     serverPort: base.serverPort,
   };
-  if (typeof params.model === 'string') info.requestModel = params.model;
-  return info;
+  return withModelParams(info, { model: params.model });
 }
 
 export function embeddingsResponseInfo(result: unknown): LlmResponseInfo {

@@ -8,6 +8,8 @@
  * (e.g. 'max_output_tokens') when cut short.
  */
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
+import { messagesRequestBase, withModelParams, type RequestBase } from '../request-info.js';
+import { mergeTokenUsage } from '../token-usage.js';
 import type { StreamState } from '../stainless-sdk/observe-api-promise.js';
 
 export interface ResponseCreateParamsLike {
@@ -35,31 +37,15 @@ interface ResponseLike {
   } | null;
 }
 
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
-export function responsesRequestInfo(
-  params: ResponseCreateParamsLike,
-  base: Pick<LlmRequestInfo, 'provider' | 'serverAddress' | 'serverPort'>,
-): LlmRequestInfo {
-  const info: LlmRequestInfo = {
-    provider: base.provider,
-    operation: 'chat',
-    serverAddress: base.serverAddress,
-    serverPort: base.serverPort,
-    stream: params.stream === true,
-    inputMessages: params.input,
-  };
-  if (params.instructions !== undefined && params.instructions !== null)
-    info.systemInstructions = params.instructions;
-  if (typeof params.model === 'string') info.requestModel = params.model;
-  const temperature = num(params.temperature);
-  if (temperature !== undefined) info.temperature = temperature;
-  const topP = num(params.top_p);
-  if (topP !== undefined) info.topP = topP;
-  const maxTokens = num(params.max_output_tokens);
-  if (maxTokens !== undefined) info.maxTokens = maxTokens;
-  return info;
+export function responsesRequestInfo(params: ResponseCreateParamsLike, base: RequestBase): LlmRequestInfo {
+  const info = messagesRequestBase(base, 'chat', params.stream === true, params.input);
+  return withModelParams(info, {
+    model: params.model,
+    systemInstructions: params.instructions ?? undefined,
+    temperature: params.temperature,
+    topP: params.top_p,
+    maxTokens: params.max_output_tokens,
+  });
 }
 
 function finishReason(response: ResponseLike): string | undefined {
@@ -86,12 +72,12 @@ export function responsesResponseInfo(result: unknown, captureContent: boolean):
   if (reason !== undefined) info.finishReasons = [reason];
   const usage = response.usage;
   if (usage) {
-    if (typeof usage.input_tokens === 'number') info.inputTokens = usage.input_tokens;
-    if (typeof usage.output_tokens === 'number') info.outputTokens = usage.output_tokens;
-    const cached = usage.input_tokens_details?.cached_tokens;
-    if (typeof cached === 'number') info.cacheReadInputTokens = cached;
-    const reasoning = usage.output_tokens_details?.reasoning_tokens;
-    if (typeof reasoning === 'number') info.reasoningOutputTokens = reasoning;
+    mergeTokenUsage(info, {
+      input: usage.input_tokens,
+      output: usage.output_tokens,
+      cacheRead: usage.input_tokens_details?.cached_tokens,
+      reasoning: usage.output_tokens_details?.reasoning_tokens,
+    });
   }
   if (captureContent && Array.isArray(response.output)) info.outputMessages = response.output;
   return info;
