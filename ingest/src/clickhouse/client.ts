@@ -3,8 +3,10 @@
  * both stores, so everything above it (writer, migrations, report, query, dashboards' proofs) runs the same
  * SQL and settings on a ClickHouse server (CLICKHOUSE_URL) and on ClickHouse's engine in-process (chdb).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Session } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import type { ClickHouseConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -19,6 +21,11 @@ export interface ClickHouseHandle {
   /** The database every unqualified table name resolves to. */
   readonly database: string;
   readonly mode: 'embedded' | 'server';
+  /**
+   * Embedded engine only: a folder for insert bodies the engine reads with INSERT … FROM INFILE (far cheaper
+   * than the connection's inline body; see insert-rows.ts). Emptied on open. Undefined for a server.
+   */
+  readonly insertSpoolDir: string | undefined;
   /** Where the data lives, for people ("embedded engine at /abs/path"); never includes a password. */
   describe(): string;
   close(): Promise<void>;
@@ -31,6 +38,21 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
 async function openEmbedded(config: ClickHouseConfig): Promise<ClickHouseHandle> {
   mkdirSync(config.dataDir, { recursive: true });
   const unlock = lockDataDir(config.dataDir);
+  // Under the data folder so it shares its disk and owner; leftovers of a crashed run are dropped here.
+  const insertSpoolDir = join(config.dataDir, 'insert-spool');
+  rmSync(insertSpoolDir, { recursive: true, force: true });
+  mkdirSync(insertSpoolDir, { recursive: true });
+  let engine: Session;
+  try {
+    engine = bootEngine(config.dataDir);
+  } catch (error) {
+    unlock();
+    throw toIngestError(error, `cannot start the embedded ClickHouse engine at ${config.dataDir}`);
+  }
+  const closeEngine = () => {
+    engine.close();
+    unlock();
+  };
   const client = createClient({ connection: chdbConnection(config.dataDir) });
   try {
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
@@ -39,7 +61,7 @@ async function openEmbedded(config: ClickHouseConfig): Promise<ClickHouseHandle>
     await client.command({ query: `USE ${config.database}` });
   } catch (error) {
     await client.close().catch(() => undefined);
-    unlock();
+    closeEngine();
     throw toIngestError(error, `cannot open the embedded ClickHouse engine at ${config.dataDir}`);
   }
   return handle(
@@ -47,8 +69,31 @@ async function openEmbedded(config: ClickHouseConfig): Promise<ClickHouseHandle>
     config.database,
     'embedded',
     `embedded ClickHouse engine at ${config.dataDir}`,
-    unlock,
+    closeEngine,
+    insertSpoolDir,
   );
+}
+
+/**
+ * The engine's server-wide limits. A ClickHouse server sizes its caches for a dedicated host (5 GiB mark
+ * and primary-index caches, 90 % of RAM as the memory limit); in-process, next to the consumer or a CLI,
+ * that is far too much. The caches only speed repeated reads of the same parts, so small ones cost little;
+ * the memory limit makes a runaway query or merge fail (MEMORY_LIMIT_EXCEEDED, retried by the consumer)
+ * instead of taking the host down. Server settings are engine arguments, not SETtable: they are given to
+ * the first connection, which starts the engine for this data folder; later connections share it.
+ */
+const ENGINE_ARGS = [
+  '--max_server_memory_usage=1073741824', // 1 GiB
+  '--mark_cache_size=67108864', // 64 MiB
+  '--index_mark_cache_size=16777216',
+  '--primary_index_cache_size=33554432',
+  '--index_uncompressed_cache_size=16777216',
+  '--query_condition_cache_size=16777216',
+  '--compiled_expression_cache_size=33554432',
+];
+
+function bootEngine(path: string): Session {
+  return new Session(path, { connectionArgs: ENGINE_ARGS });
 }
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -98,12 +143,14 @@ function handle(
   mode: ClickHouseHandle['mode'],
   description: string,
   onClose: () => void = () => undefined,
+  insertSpoolDir?: string,
 ): ClickHouseHandle {
   let closed = false;
   return {
     client,
     database,
     mode,
+    insertSpoolDir,
     describe: () => description,
     close: async () => {
       if (closed) return;

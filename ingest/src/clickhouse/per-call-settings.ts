@@ -21,8 +21,9 @@ interface StatementParams {
 export function withPerCallSettings<C extends object>(connection: C): C {
   const sticky = new Set<string>();
   return new Proxy(connection, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
+    get(target, property) {
+      // The target as receiver: getters that read private fields (chdb's `.chdb`) must run on the real object.
+      const value: unknown = Reflect.get(target, property, target);
       if (
         typeof property !== 'string' ||
         !METHODS_WITH_SETTINGS.has(property) ||

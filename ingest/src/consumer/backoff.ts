@@ -7,7 +7,11 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export function backoffDelayMs(attempt: number, { minMs, maxMs }: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  { minMs, maxMs }: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
   return Math.max(minMs / 2, Math.round(random() * ceiling));
 }

@@ -80,7 +80,12 @@ export const consumerEnvSchema = z
     KAFKA_BROKERS: z
       .string()
       .default('localhost:9092')
-      .transform((v) => v.split(',').map((b) => b.trim()).filter((b) => b.length > 0))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((b) => b.trim())
+          .filter((b) => b.length > 0),
+      )
       .refine((list) => list.length > 0 && list.every((b) => /^[^:\s]+:\d+$/.test(b)), {
         message: 'must be host:port[,host:port...]',
       }),
@@ -123,7 +128,10 @@ export function consumerConfigFromEnv(env: NodeJS.ProcessEnv): ConsumerConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = consumerEnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new IngestError('CONFIG_INVALID', `invalid consumer configuration: ${formatEnvIssues(parsed.error)}`);
+    throw new IngestError(
+      'CONFIG_INVALID',
+      `invalid consumer configuration: ${formatEnvIssues(parsed.error)}`,
+    );
   }
   const e = parsed.data;
   return {

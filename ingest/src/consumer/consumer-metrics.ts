@@ -110,7 +110,8 @@ export class ConsumerMetrics {
         }
       },
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'modelwatch_consumer_' });
+    if (options.defaultMetrics)
+      collectDefaultMetrics({ register: this.registry, prefix: 'modelwatch_consumer_' });
   }
 
   recordsConsumed(topic: string, count: number): void {

@@ -32,9 +32,15 @@ export function firstHeader(headers: RecordHeaders | undefined, name: string): B
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function decodeRecord(value: Buffer | null, headers: RecordHeaders | undefined): DecodedRecord | PoisonRecord {
+export function decodeRecord(
+  value: Buffer | null,
+  headers: RecordHeaders | undefined,
+): DecodedRecord | PoisonRecord {
   if (value === null) {
-    return { kind: 'poison', error: new IngestError('OTLP_DECODE_FAILED', 'record has no value (tombstone)') };
+    return {
+      kind: 'poison',
+      error: new IngestError('OTLP_DECODE_FAILED', 'record has no value (tombstone)'),
+    };
   }
   try {
     const encoding = detectEncoding(value, firstHeader(headers, HEADER_ENCODING) ?? null);
@@ -52,7 +58,9 @@ export function decodeRecord(value: Buffer | null, headers: RecordHeaders | unde
     const ingestError =
       error instanceof IngestError
         ? error
-        : new IngestError('OTLP_INVALID', `cannot convert record to rows: ${errorMessage(error)}`, { cause: error });
+        : new IngestError('OTLP_INVALID', `cannot convert record to rows: ${errorMessage(error)}`, {
+            cause: error,
+          });
     return { kind: 'poison', error: ingestError };
   }
 }

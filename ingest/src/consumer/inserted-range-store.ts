@@ -80,7 +80,9 @@ export class ClickHouseInsertedRangeStore implements InsertedRangeStore {
       });
       const rows = await result.json<{ RangeFrom: number; RangeTo: number; Phase: RangePhase }>();
       const row = rows[0];
-      return row === undefined ? null : { from: Number(row.RangeFrom), to: Number(row.RangeTo), phase: row.Phase };
+      return row === undefined
+        ? null
+        : { from: Number(row.RangeFrom), to: Number(row.RangeTo), phase: row.Phase };
     } catch (error) {
       throw toIngestError(error, `reading ${TABLE_CONSUMER_STATE} for ${key.topic}[${key.partition}]`);
     }
@@ -92,7 +94,9 @@ export class ClickHouseInsertedRangeStore implements InsertedRangeStore {
       await this.#handle.client.insert({
         table: TABLE_CONSUMER_STATE,
         columns: ['ConsumerGroup', 'Topic', 'Partition', 'RangeFrom', 'RangeTo', 'Phase', 'Version'],
-        values: [[key.groupId, key.topic, key.partition, range.from, range.to, range.phase, version.toString()]],
+        values: [
+          [key.groupId, key.topic, key.partition, range.from, range.to, range.phase, version.toString()],
+        ],
         format: 'JSONCompactEachRow',
         // A state row must land every time it is written, even when identical to an earlier one (replicated
         // tables would otherwise drop a repeated block by its hash).

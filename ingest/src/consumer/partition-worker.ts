@@ -170,7 +170,10 @@ export class PartitionWorker {
       this.#state = 'ready';
       return true;
     } catch (error) {
-      this.#deps.logger.warn({ err: errorMessage(error), ...this.#deps.key }, 'cannot read consumer state; retrying');
+      this.#deps.logger.warn(
+        { err: errorMessage(error), ...this.#deps.key },
+        'cannot read consumer state; retrying',
+      );
       this.#pause('state');
       void this.#loadInBackground();
       return false;
@@ -187,7 +190,10 @@ export class PartitionWorker {
         this.#unpause('state');
         return;
       } catch (error) {
-        this.#deps.logger.warn({ err: errorMessage(error), ...this.#deps.key, attempt }, 'cannot read consumer state; retrying');
+        this.#deps.logger.warn(
+          { err: errorMessage(error), ...this.#deps.key, attempt },
+          'cannot read consumer state; retrying',
+        );
       }
     }
   }
@@ -219,7 +225,11 @@ export class PartitionWorker {
       if (offset > known.to) {
         this.#known = null; // the stream has passed the last written range: everything from here is new
         if (this.#open?.replayTo !== undefined && !this.#seal()) return false;
-      } else if (offset < known.from || known.phase === 'after' || (this.#open === null && offset > known.from)) {
+      } else if (
+        offset < known.from ||
+        known.phase === 'after' ||
+        (this.#open === null && offset > known.from)
+      ) {
         // Written before: below the last range (ranges are written in order), or the last range completed
         // ('after'), or we start inside the range — only possible when it was committed, i.e. written.
         this.#lastTakenOffset = offset;
@@ -261,7 +271,9 @@ export class PartitionWorker {
     const poison = decoded.kind === 'poison';
     const entry: Entry = {
       offset: record.offset,
-      bytes: poison ? (record.value?.length ?? 0) + (record.key?.length ?? 0) : decoded.traces.length + decoded.llmCalls.length,
+      bytes: poison
+        ? (record.value?.length ?? 0) + (record.key?.length ?? 0)
+        : decoded.traces.length + decoded.llmCalls.length,
       key: poison && record.key ? Buffer.from(record.key) : null,
       value: poison && record.value ? Buffer.from(record.value) : null,
       headers: poison ? record.headers : undefined,
@@ -356,7 +368,10 @@ export class PartitionWorker {
       this.#sealed.shift();
       this.#deps.budget.release(batch.bytes);
       // A batch that filled (or timed out) while the queue was full is cut now.
-      if (this.#open && (this.#isFull(this.#open) || Date.now() - this.#open.openedAtMs >= this.#deps.limits.maxWaitMs)) {
+      if (
+        this.#open &&
+        (this.#isFull(this.#open) || Date.now() - this.#open.openedAtMs >= this.#deps.limits.maxWaitMs)
+      ) {
         if (this.#open.replayTo === undefined) this.#seal();
       }
       this.checkResume();
@@ -366,7 +381,8 @@ export class PartitionWorker {
   /** Resumes a partition paused for memory once its queue and the shared budget have room again. */
   checkResume(): void {
     if (!this.#pauses.has('memory')) return;
-    if (this.#sealed.length < PartitionWorker.MAX_SEALED && !this.#deps.budget.exhausted) this.#unpause('memory');
+    if (this.#sealed.length < PartitionWorker.MAX_SEALED && !this.#deps.budget.exhausted)
+      this.#unpause('memory');
   }
 
   async #write(batch: Batch): Promise<void> {
@@ -384,7 +400,11 @@ export class PartitionWorker {
       await this.#step('dlq', () => this.#deps.sendToDlq(letters));
       for (const letter of letters) this.#deps.metrics.deadLettered(letter.error.code);
       this.#deps.logger.warn(
-        { ...key, offsets: letters.map((l) => l.offset), errors: letters.map((l) => l.error.message).slice(0, 3) },
+        {
+          ...key,
+          offsets: letters.map((l) => l.offset),
+          errors: letters.map((l) => l.error.message).slice(0, 3),
+        },
         'dead-lettered records that are not valid OTLP',
       );
     }
@@ -392,7 +412,9 @@ export class PartitionWorker {
     const rejected = new Map<number, DeadLetter>();
     const base = `${key.topic}:${key.partition}:${batch.from}-${batch.to}`;
     for (const table of [TABLE_OTEL_TRACES, TABLE_LLM_CALLS] as const) {
-      const entries = batch.entries.filter((e) => e.decoded.kind === 'rows' && rowsOf(e.decoded, table).length > 0);
+      const entries = batch.entries.filter(
+        (e) => e.decoded.kind === 'rows' && rowsOf(e.decoded, table).length > 0,
+      );
       await this.#step('insert', () => this.#insertBisecting(table, entries, `${base}:${table}`, rejected));
     }
     this.#deps.afterInsert?.();
@@ -431,19 +453,33 @@ export class PartitionWorker {
   ): Promise<void> {
     if (entries.length === 0) return;
     try {
-      await this.#deps.writer.writeEncoded(table, entries.map((e) => rowsOf(e.decoded as DecodedRecord, table)), token);
+      await this.#deps.writer.writeEncoded(
+        table,
+        entries.map((e) => rowsOf(e.decoded as DecodedRecord, table)),
+        token,
+      );
     } catch (error) {
-      if (!(error instanceof IngestError) || error.code !== 'CLICKHOUSE_REJECTED' || error.retriable) throw error;
+      if (!(error instanceof IngestError) || error.code !== 'CLICKHOUSE_REJECTED' || error.retriable)
+        throw error;
       const { key } = this.#deps;
       if (entries.length === 1) {
         const entry = entries[0] as Entry;
         const reason = new IngestError('CLICKHOUSE_REJECTED', `${table}: ${error.message}`, { cause: error });
-        this.#deps.logger.error({ ...key, offset: entry.offset, table, err: error.message }, 'ClickHouse rejected a record');
+        this.#deps.logger.error(
+          { ...key, offset: entry.offset, table, err: error.message },
+          'ClickHouse rejected a record',
+        );
         // The record's raw bytes are not kept (memory); the DLQ gets the rows ClickHouse refused, and the
         // source coordinates headers point at the original record.
         if (!rejected.has(entry.offset)) {
           const rows = Buffer.from(rowsOf(entry.decoded as DecodedRecord, table));
-          rejected.set(entry.offset, { offset: entry.offset, key: null, value: rows, headers: undefined, error: reason });
+          rejected.set(entry.offset, {
+            offset: entry.offset,
+            key: null,
+            value: rows,
+            headers: undefined,
+            error: reason,
+          });
         }
         return;
       }
@@ -451,7 +487,12 @@ export class PartitionWorker {
       for (const half of [entries.slice(0, middle), entries.slice(middle)]) {
         const first = (half[0] as Entry).offset;
         const last = (half[half.length - 1] as Entry).offset;
-        await this.#insertBisecting(table, half, `${key.topic}:${key.partition}:${first}-${last}:${table}`, rejected);
+        await this.#insertBisecting(
+          table,
+          half,
+          `${key.topic}:${key.partition}:${first}-${last}:${table}`,
+          rejected,
+        );
       }
     }
   }
@@ -468,8 +509,12 @@ export class PartitionWorker {
         // Rows are written and the state row says so: a lost commit costs a re-read, never a duplicate. So
         // give up on rebalance errors (the group moved on) and after a few attempts; the next commit covers it.
         const type = (error as { type?: unknown }).type;
-        const rebalance = type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID';
-        this.#deps.logger.warn({ ...this.#deps.key, nextOffset, err: errorMessage(error), attempt }, 'offset commit failed');
+        const rebalance =
+          type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID';
+        this.#deps.logger.warn(
+          { ...this.#deps.key, nextOffset, err: errorMessage(error), attempt },
+          'offset commit failed',
+        );
         if (rebalance || attempt >= maxAttempts || !isRetriable(error)) return;
         this.#deps.metrics.retried('commit');
         if (!(await sleep(backoffDelayMs(attempt, this.#deps.backoff), this.#abort.signal))) return;
@@ -494,7 +539,9 @@ export class PartitionWorker {
         const delayMs = retriable ? backoffDelayMs(attempt, this.#deps.backoff) : this.#deps.backoff.maxMs;
         this.#deps.logger[retriable ? 'warn' : 'error'](
           { ...this.#deps.key, stage, attempt, delayMs, err: errorMessage(error) },
-          retriable ? 'batch step failed; retrying the same batch' : 'batch step failed (not retriable); retrying',
+          retriable
+            ? 'batch step failed; retrying the same batch'
+            : 'batch step failed (not retriable); retrying',
         );
         this.#deps.metrics.retried(stage);
         this.#pause('retry');

@@ -33,7 +33,15 @@
  *   sealed batches, and all partitions together at most `maxBufferedBytes` of records. eachBatch never
  *   blocks on ClickHouse, so kafkajs keeps heartbeating.
  */
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type EachBatchPayload, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import type { ClickHouseHandle } from '../clickhouse/client.js';
 import { ClickHouseSpanWriter, type SpanRowWriter } from '../clickhouse/insert-rows.js';
 import { errorMessage, IngestError } from '../errors.js';
@@ -71,7 +79,8 @@ export interface ConsumerStats {
 }
 
 export interface StartConsumerOptions {
-  clickhouse: ClickHouseHandle;
+  /** Required unless both `writer` and `rangeStore` are given (e.g. a benchmark's no-op sink). */
+  clickhouse?: ClickHouseHandle;
   logger: Logger;
   /** Where rows go. @default new ClickHouseSpanWriter(clickhouse). Tests wrap it to inject faults. */
   writer?: SpanRowWriter;
@@ -139,13 +148,26 @@ function limitConcurrency(writer: SpanRowWriter, limit: number): SpanRowWriter {
   };
 }
 
-export async function startConsumer(config: ConsumerConfig, options: StartConsumerOptions): Promise<RunningConsumer> {
+export async function startConsumer(
+  config: ConsumerConfig,
+  options: StartConsumerOptions,
+): Promise<RunningConsumer> {
   const { logger } = options;
   const log = logger.child({ topic: config.topic, groupId: config.groupId });
-  const writer = limitConcurrency(options.writer ?? new ClickHouseSpanWriter(options.clickhouse), config.maxConcurrentInserts);
+  const { clickhouse } = options;
+  if (clickhouse === undefined && (options.writer === undefined || options.rangeStore === undefined)) {
+    throw new IngestError(
+      'CONFIG_INVALID',
+      'startConsumer needs a ClickHouse handle unless a writer and a range store are given',
+    );
+  }
+  const writer = limitConcurrency(
+    options.writer ?? new ClickHouseSpanWriter(clickhouse as ClickHouseHandle),
+    config.maxConcurrentInserts,
+  );
   let store = options.rangeStore;
   if (store === undefined) {
-    const clickHouseStore = new ClickHouseInsertedRangeStore(options.clickhouse);
+    const clickHouseStore = new ClickHouseInsertedRangeStore(clickhouse as ClickHouseHandle);
     await clickHouseStore.ensureTable(options.cluster);
     store = clickHouseStore;
   }
@@ -161,7 +183,10 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
           return {
             topic: s.topic,
             partition: s.partition,
-            lag: s.highWatermark >= 0 && s.committedOffset >= 0 ? Math.max(0, s.highWatermark - s.committedOffset) : -1,
+            lag:
+              s.highWatermark >= 0 && s.committedOffset >= 0
+                ? Math.max(0, s.highWatermark - s.committedOffset)
+                : -1,
           };
         }),
       bufferedBytes: () => budget.usedBytes,
@@ -192,7 +217,11 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
     allowAutoTopicCreation: false,
     retry: { initialRetryTime: config.retryMinMs, maxRetryTime: config.retryMaxMs, retries: 10 },
   });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: true,
+  });
   const admin: Admin = kafka.admin();
 
   let running = false;
@@ -220,16 +249,24 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
     } catch (error) {
       const type = kafkaErrorType(error);
       if (type !== 'MESSAGE_TOO_LARGE' && type !== 'RECORD_LIST_TOO_LARGE') {
-        throw new IngestError('KAFKA_UNAVAILABLE', `dead-lettering to ${dlqTopic}: ${errorMessage(error)}`, { cause: error });
+        throw new IngestError('KAFKA_UNAVAILABLE', `dead-lettering to ${dlqTopic}: ${errorMessage(error)}`, {
+          cause: error,
+        });
       }
       // The DLQ topic refuses the original value: keep the error and coordinates (the value is still in the
       // source topic at that offset) rather than block the partition on a record that can never be sent.
       for (const letter of letters) {
-        await producer.send({ topic: dlqTopic, acks: -1, messages: [toMessage(letter, false)] }).catch(async (inner: unknown) => {
-          const innerType = kafkaErrorType(inner);
-          if (innerType !== 'MESSAGE_TOO_LARGE' && innerType !== 'RECORD_LIST_TOO_LARGE') throw inner;
-          await producer.send({ topic: dlqTopic, acks: -1, messages: [{ ...toMessage(letter, false), key: null }] });
-        });
+        await producer
+          .send({ topic: dlqTopic, acks: -1, messages: [toMessage(letter, false)] })
+          .catch(async (inner: unknown) => {
+            const innerType = kafkaErrorType(inner);
+            if (innerType !== 'MESSAGE_TOO_LARGE' && innerType !== 'RECORD_LIST_TOO_LARGE') throw inner;
+            await producer.send({
+              topic: dlqTopic,
+              acks: -1,
+              messages: [{ ...toMessage(letter, false), key: null }],
+            });
+          });
       }
     }
   }
@@ -245,7 +282,11 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
         budget,
         metrics,
         logger: log.child({ partition }),
-        limits: { maxSpans: config.batchMaxSpans, maxBytes: config.batchMaxBytes, maxWaitMs: config.batchMaxWaitMs },
+        limits: {
+          maxSpans: config.batchMaxSpans,
+          maxBytes: config.batchMaxBytes,
+          maxWaitMs: config.batchMaxWaitMs,
+        },
         backoff: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
         sendToDlq: (letters) => sendToDlq(partition, letters),
         commit: (nextOffset) =>
@@ -296,7 +337,10 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
   consumer.on(GROUP_JOIN, ({ payload }) => {
     const assigned = new Set(payload.memberAssignment[config.topic] ?? []);
     assignedPartitions = [...assigned].sort((a, b) => a - b);
-    log.info({ partitions: [...assigned].sort((a, b) => a - b), memberId: payload.memberId }, 'joined consumer group');
+    log.info(
+      { partitions: [...assigned].sort((a, b) => a - b), memberId: payload.memberId },
+      'joined consumer group',
+    );
     running = true;
     for (const [partition, worker] of workers) {
       if (assigned.has(partition)) {
@@ -323,14 +367,22 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
     await Promise.all([consumer.connect(), producer.connect(), admin.connect()]);
     await admin
       .createTopics({ topics: [{ topic: dlqTopic, numPartitions: 1 }], waitForLeaders: true })
-      .catch((error: unknown) => log.warn({ err: errorMessage(error), dlqTopic }, 'cannot create the dead-letter topic; relying on broker auto-creation'));
+      .catch((error: unknown) =>
+        log.warn(
+          { err: errorMessage(error), dlqTopic },
+          'cannot create the dead-letter topic; relying on broker auto-creation',
+        ),
+      );
     await consumer.subscribe({ topics: [config.topic], fromBeginning: config.fromBeginning });
     if (config.metricsPort !== null) {
       metricsServer = await startMetricsServer({
         host: config.metricsHost,
         port: config.metricsPort,
         registry: metrics.registry,
-        health: () => ({ ok: running && !stopping, detail: stopping ? 'stopping' : running ? 'consuming' : 'not joined' }),
+        health: () => ({
+          ok: running && !stopping,
+          detail: stopping ? 'stopping' : running ? 'consuming' : 'not joined',
+        }),
       });
     }
     await consumer.run({
@@ -341,8 +393,17 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
       eachBatch,
     });
   } catch (error) {
-    await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect(), metricsServer?.close()]);
-    throw new IngestError('KAFKA_UNAVAILABLE', `cannot start consuming ${config.topic}: ${errorMessage(error)}`, { cause: error });
+    await Promise.allSettled([
+      consumer.disconnect(),
+      producer.disconnect(),
+      admin.disconnect(),
+      metricsServer?.close(),
+    ]);
+    throw new IngestError(
+      'KAFKA_UNAVAILABLE',
+      `cannot start consuming ${config.topic}: ${errorMessage(error)}`,
+      { cause: error },
+    );
   }
   log.info({ brokers: config.brokers, metricsPort: metricsServer?.port }, 'consumer started');
 
@@ -356,13 +417,24 @@ export async function startConsumer(config: ConsumerConfig, options: StartConsum
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         flushAll.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeoutMs))),
+        new Promise<boolean>(
+          (resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeoutMs)),
+        ),
       ]);
       clearTimeout(timer);
-      if (timedOut) log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: unwritten batches are left to the next run');
+      if (timedOut)
+        log.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'shutdown timeout: unwritten batches are left to the next run',
+        );
       await Promise.all([...workers.values()].map((w) => w.close()));
       workers.clear();
-      await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect(), metricsServer?.close()]);
+      await Promise.allSettled([
+        consumer.disconnect(),
+        producer.disconnect(),
+        admin.disconnect(),
+        metricsServer?.close(),
+      ]);
       running = false;
       log.info(metrics.totals, 'consumer stopped');
       resolveDone();

@@ -17,11 +17,25 @@ export interface ServeConsumerOptions {
   onReady?: (consumer: RunningConsumer) => void;
 }
 
-const LOG_LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LOG_LEVELS: ReadonlySet<string> = new Set([
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+]);
 
 /** Runs until a signal or a fatal consumer crash; resolves with the process exit code to use. */
-export async function serveConsumer(env: NodeJS.ProcessEnv, options: ServeConsumerOptions = {}): Promise<number> {
-  const level = env.MODELWATCH_LOG_LEVEL && LOG_LEVELS.has(env.MODELWATCH_LOG_LEVEL) ? (env.MODELWATCH_LOG_LEVEL as LogLevel) : 'info';
+export async function serveConsumer(
+  env: NodeJS.ProcessEnv,
+  options: ServeConsumerOptions = {},
+): Promise<number> {
+  const level =
+    env.MODELWATCH_LOG_LEVEL && LOG_LEVELS.has(env.MODELWATCH_LOG_LEVEL)
+      ? (env.MODELWATCH_LOG_LEVEL as LogLevel)
+      : 'info';
   const logger = options.logger ?? createLogger('consumer', level);
   // Both configs are parsed before anything connects, so a bad environment fails fast with every problem named.
   const config = consumerConfigFromEnv(env);
@@ -33,7 +47,12 @@ export async function serveConsumer(env: NodeJS.ProcessEnv, options: ServeConsum
       const report = await runMigrations(clickhouse, { schema: clickHouseConfig, logger });
       logger.info({ applied: report.applied }, 'migrations checked');
     }
-    const consumer = await startConsumer(config, { clickhouse, logger, cluster: clickHouseConfig.cluster, processMetrics: true });
+    const consumer = await startConsumer(config, {
+      clickhouse,
+      logger,
+      cluster: clickHouseConfig.cluster,
+      processMetrics: true,
+    });
     let stopRequested = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       stopRequested = true;

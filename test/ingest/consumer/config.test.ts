@@ -44,7 +44,11 @@ test('every bad variable is named in one error', () => {
     (error: unknown) => {
       assert.ok(error instanceof IngestError);
       assert.equal(error.code, 'CONFIG_INVALID');
-      for (const name of ['KAFKA_BROKERS', 'MODELWATCH_BATCH_MAX_SPANS', 'MODELWATCH_CONSUMER_METRICS_PORT']) {
+      for (const name of [
+        'KAFKA_BROKERS',
+        'MODELWATCH_BATCH_MAX_SPANS',
+        'MODELWATCH_CONSUMER_METRICS_PORT',
+      ]) {
         assert.match(error.message, new RegExp(name));
       }
       return true;

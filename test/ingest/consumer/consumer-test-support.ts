@@ -15,7 +15,8 @@ import { runMigrations } from '../../../ingest/src/migrations/run-migrations.js'
 
 export function kafkaBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through scripts/run-tests.mjs');
+  if (!brokers)
+    throw new Error('KAFKA_BROKERS is not set: run integration tests through scripts/run-tests.mjs');
   return brokers;
 }
 
@@ -23,7 +24,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export function testConsumerConfig(topic: string, groupId: string, env: Record<string, string> = {}): ConsumerConfig {
+export function testConsumerConfig(
+  topic: string,
+  groupId: string,
+  env: Record<string, string> = {},
+): ConsumerConfig {
   return consumerConfigFromEnv({
     KAFKA_BROKERS: kafkaBrokers(),
     MODELWATCH_TOPIC: topic,
@@ -43,7 +48,9 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-export async function openEmbeddedStore(dataDir = mkdtempSync(join(tmpdir(), 'mw-consumer-'))): Promise<EmbeddedStore> {
+export async function openEmbeddedStore(
+  dataDir = mkdtempSync(join(tmpdir(), 'mw-consumer-')),
+): Promise<EmbeddedStore> {
   const config = clickHouseConfigFromEnv({ MODELWATCH_DATA_DIR: dataDir });
   const handle = await openClickHouse(config);
   await runMigrations(handle, { schema: config });
@@ -90,7 +97,8 @@ export async function produce(topic: string, records: readonly OutgoingRecord[])
         acks: -1,
         messages: records.slice(i, i + 10).map((r) => ({
           key: r.key,
-          value: r.value === null ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          value:
+            r.value === null ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
           headers: r.headers,
           partition: r.partition,
         })),
@@ -118,11 +126,15 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 20_
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length}/${expected} records of ${topic}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length}/${expected} records of ${topic}`)),
+        timeoutMs,
+      );
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
           const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+          for (const [k, v] of Object.entries(message.headers ?? {}))
+            headers[k] = String(Array.isArray(v) ? v[0] : v);
           records.push({ partition, offset: message.offset, value: message.value, headers });
           if (records.length >= expected) {
             clearTimeout(timer);
@@ -154,7 +166,11 @@ export async function countRows(
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

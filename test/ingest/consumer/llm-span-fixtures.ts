@@ -7,7 +7,12 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
 
 export interface TraceRequest {
   /** Hex trace id (the Kafka key). */
@@ -53,17 +58,29 @@ function serialize(spans: ReadableSpan[]): { proto: Uint8Array; json: Uint8Array
 }
 
 /** `traces` requests, one trace each, `spansPerTrace` LLM spans each (the first is the others' parent). */
-export async function makeTraceRequests(serviceName: string, traces: number, spansPerTrace: number): Promise<TraceRequest[]> {
+export async function makeTraceRequests(
+  serviceName: string,
+  traces: number,
+  spansPerTrace: number,
+): Promise<TraceRequest[]> {
   const exporter = new InMemorySpanExporter();
   const provider = newProvider(serviceName, exporter);
   const tracer = provider.getTracer('@modelwatch/instrumentation', '0.1.0');
   const nowMs = Date.now();
   let n = 0;
   for (let t = 0; t < traces; t++) {
-    const root = tracer.startSpan('chat', { kind: SpanKind.CLIENT, startTime: nowMs, attributes: llmAttributes(n++) });
+    const root = tracer.startSpan('chat', {
+      kind: SpanKind.CLIENT,
+      startTime: nowMs,
+      attributes: llmAttributes(n++),
+    });
     const ctx = trace.setSpan(context.active(), root);
     for (let s = 1; s < spansPerTrace; s++) {
-      const span = tracer.startSpan('chat', { kind: SpanKind.CLIENT, startTime: nowMs, attributes: llmAttributes(n++) }, ctx);
+      const span = tracer.startSpan(
+        'chat',
+        { kind: SpanKind.CLIENT, startTime: nowMs, attributes: llmAttributes(n++) },
+        ctx,
+      );
       span.end(nowMs + 50 + (s % 400));
     }
     root.end(nowMs + 500);
@@ -86,7 +103,10 @@ export async function makeTraceRequests(serviceName: string, traces: number, spa
  * One request shaped like a Collector batch: 2 resources (services `${serviceName}-a|b`) × 2 scopes each ×
  * `spansPerScope` spans from several traces.
  */
-export async function makeCollectorBatch(serviceName: string, spansPerScope: number): Promise<{ proto: Uint8Array; spanCount: number }> {
+export async function makeCollectorBatch(
+  serviceName: string,
+  spansPerScope: number,
+): Promise<{ proto: Uint8Array; spanCount: number }> {
   const all: ReadableSpan[] = [];
   for (const suffix of ['a', 'b']) {
     const exporter = new InMemorySpanExporter();

@@ -45,7 +45,11 @@ after(async () => {
   await store.close();
 });
 
-async function start(topic: string, groupId: string, extra: { writer?: SpanRowWriter; env?: Record<string, string> } = {}) {
+async function start(
+  topic: string,
+  groupId: string,
+  extra: { writer?: SpanRowWriter; env?: Record<string, string> } = {},
+) {
   const consumer = await startConsumer(testConsumerConfig(topic, groupId, extra.env), {
     clickhouse: store.handle,
     logger: silentLogger,
@@ -57,8 +61,12 @@ async function start(topic: string, groupId: string, extra: { writer?: SpanRowWr
 
 async function counts(serviceName: string) {
   return {
-    traces: await countRows(store.handle, TABLE_OTEL_TRACES, 'ServiceName LIKE {s:String}', { s: `${serviceName}%` }),
-    llmCalls: await countRows(store.handle, TABLE_LLM_CALLS, 'ServiceName LIKE {s:String}', { s: `${serviceName}%` }),
+    traces: await countRows(store.handle, TABLE_OTEL_TRACES, 'ServiceName LIKE {s:String}', {
+      s: `${serviceName}%`,
+    }),
+    llmCalls: await countRows(store.handle, TABLE_LLM_CALLS, 'ServiceName LIKE {s:String}', {
+      s: `${serviceName}%`,
+    }),
   };
 }
 
@@ -77,9 +85,14 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
         headers: i % 4 < 2 ? { [HEADER_ENCODING]: i % 2 === 0 ? 'otlp_proto' : 'otlp_json' } : undefined,
       })),
     );
-    const consumer = await start(topic, uniqueName('group'), { env: { MODELWATCH_CONSUMER_METRICS_PORT: '0', MODELWATCH_CONSUMER_METRICS_HOST: '127.0.0.1' } });
+    const consumer = await start(topic, uniqueName('group'), {
+      env: { MODELWATCH_CONSUMER_METRICS_PORT: '0', MODELWATCH_CONSUMER_METRICS_HOST: '127.0.0.1' },
+    });
     assert.equal(await consumer.waitUntilCaughtUp(30_000), true);
-    assert.deepEqual(await counts(service), { traces: { rows: 60, uniqueSpans: 60 }, llmCalls: { rows: 60, uniqueSpans: 60 } });
+    assert.deepEqual(await counts(service), {
+      traces: { rows: 60, uniqueSpans: 60 },
+      llmCalls: { rows: 60, uniqueSpans: 60 },
+    });
 
     const byModel = await store.handle.client.query({
       query: `SELECT Provider, RequestModel, count() AS calls FROM llm_calls WHERE ServiceName = {s:String}
@@ -129,7 +142,9 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     await createTopic(topic, 1);
     const good = await makeTraceRequests(service, 3, 4);
     const badIds = Buffer.from(
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz', spanId: '01', name: 'x' }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz', spanId: '01', name: 'x' }] }] }],
+      }),
     );
     await produce(topic, [
       { key: good[0]!.traceId, value: good[0]!.proto, partition: 0 },
@@ -141,7 +156,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     ]);
     const consumer = await start(topic, uniqueName('group'));
     assert.equal(await consumer.waitUntilCaughtUp(30_000), true);
-    assert.deepEqual(await counts(service), { traces: { rows: 12, uniqueSpans: 12 }, llmCalls: { rows: 12, uniqueSpans: 12 } });
+    assert.deepEqual(await counts(service), {
+      traces: { rows: 12, uniqueSpans: 12 },
+      llmCalls: { rows: 12, uniqueSpans: 12 },
+    });
 
     const dead = await readTopic(dlqTopicFor(topic), 2);
     const byOffset = new Map(dead.map((r) => [r.headers[HEADER_DLQ_SOURCE_OFFSET], r]));
@@ -163,7 +181,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const service = uniqueName('svc');
     await createTopic(topic, 2);
     const requests = await makeTraceRequests(service, 20, 10);
-    await produce(topic, requests.map((r) => ({ key: r.traceId, value: r.proto })));
+    await produce(
+      topic,
+      requests.map((r) => ({ key: r.traceId, value: r.proto })),
+    );
 
     // Fault injection at our writer interface: the first inserts fail as "ClickHouse unavailable"; one insert
     // of each table *lands and then reports failure* (lost acknowledgement), the nastiest case for dedup.
@@ -193,7 +214,8 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     for (const failed of tokens.slice(0, 5)) {
       assert.ok(tokens.lastIndexOf(failed) > tokens.indexOf(failed), `${failed} was not re-sent`);
     }
-    for (const token of tokens) assert.match(token, new RegExp(`^${topic}:\\d:\\d+-\\d+:(otel_traces|llm_calls)$`));
+    for (const token of tokens)
+      assert.match(token, new RegExp(`^${topic}:\\d:\\d+-\\d+:(otel_traces|llm_calls)$`));
     await consumer.stop();
   });
 
@@ -203,7 +225,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     await createTopic(topic, 1);
     const requests = await makeTraceRequests(service, 9, 3);
     const poisonTrace = requests[5]!.traceId;
-    await produce(topic, requests.map((r) => ({ key: r.traceId, value: r.proto, partition: 0 })));
+    await produce(
+      topic,
+      requests.map((r) => ({ key: r.traceId, value: r.proto, partition: 0 })),
+    );
     const real = new ClickHouseSpanWriter(store.handle);
     const rejecting: SpanRowWriter = {
       async writeEncoded(table, chunks, token) {
@@ -232,7 +257,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const groupId = uniqueName('group');
     await createTopic(topic, 4);
     const first = await makeTraceRequests(service, 40, 10);
-    await produce(topic, first.map((r) => ({ key: r.traceId, value: r.proto })));
+    await produce(
+      topic,
+      first.map((r) => ({ key: r.traceId, value: r.proto })),
+    );
     const a = await start(topic, groupId);
     const b = await start(topic, groupId);
     // Rebalanced while consuming: produce more after both joined.
@@ -242,7 +270,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
       'both instances to own partitions',
     );
     const second = await makeTraceRequests(service, 40, 10);
-    await produce(topic, second.map((r) => ({ key: r.traceId, value: r.proto })));
+    await produce(
+      topic,
+      second.map((r) => ({ key: r.traceId, value: r.proto })),
+    );
     assert.equal(await a.waitUntilCaughtUp(60_000), true);
     const owned = [...a.stats().assignedPartitions, ...b.stats().assignedPartitions].sort();
     assert.deepEqual(owned, [0, 1, 2, 3]);

@@ -15,7 +15,15 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../../../ingest/src/names.js';
-import { countRows, createTopic, eventually, kafkaBrokers, openEmbeddedStore, produce, uniqueName } from './consumer-test-support.js';
+import {
+  countRows,
+  createTopic,
+  eventually,
+  kafkaBrokers,
+  openEmbeddedStore,
+  produce,
+  uniqueName,
+} from './consumer-test-support.js';
 import { makeTraceRequests, type TraceRequest } from './llm-span-fixtures.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -65,7 +73,9 @@ function startChild(topic: string, groupId: string, extraEnv: Record<string, str
       out += chunk.toString();
       if (out.includes('"ready":true')) resolve();
     });
-    void exited.then(({ code, signal }) => reject(new Error(`child exited before ready (code ${code}, signal ${signal})`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`child exited before ready (code ${code}, signal ${signal})`)),
+    );
   });
   ready.catch(() => undefined);
   return { process: child, ready, exited };
@@ -88,56 +98,77 @@ async function groupCaughtUp(topic: string, groupId: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('SIGKILL at arbitrary points (and right after an insert, before its commit) loses and duplicates nothing', { timeout: 240_000 }, async () => {
-  const topic = uniqueName('sigkill');
-  const groupId = uniqueName('group');
-  const service = uniqueName('svc');
-  await createTopic(topic, 3);
-  const requests = await makeTraceRequests(service, 200, 100); // 20,000 spans, unique span ids
-  const chunks: TraceRequest[][] = [0, 1, 2, 3].map((i) => requests.slice(i * 50, (i + 1) * 50));
-  const send = (chunk: TraceRequest[]) => produce(topic, chunk.map((r) => ({ key: r.traceId, value: r.proto })));
+test(
+  'SIGKILL at arbitrary points (and right after an insert, before its commit) loses and duplicates nothing',
+  { timeout: 240_000 },
+  async () => {
+    const topic = uniqueName('sigkill');
+    const groupId = uniqueName('group');
+    const service = uniqueName('svc');
+    await createTopic(topic, 3);
+    const requests = await makeTraceRequests(service, 200, 100); // 20,000 spans, unique span ids
+    const chunks: TraceRequest[][] = [0, 1, 2, 3].map((i) => requests.slice(i * 50, (i + 1) * 50));
+    const send = (chunk: TraceRequest[]) =>
+      produce(
+        topic,
+        chunk.map((r) => ({ key: r.traceId, value: r.proto })),
+      );
 
-  await send(chunks[0]!);
-  // 1. The test hook: the child kills itself after its 3rd batch insert, before committing it.
-  const hooked = startChild(topic, groupId, { MODELWATCH_TEST_CRASH_AFTER_INSERT: '3', MODELWATCH_BATCH_MAX_SPANS: '700' });
-  const hookedExit = await hooked.exited;
-  assert.equal(hookedExit.signal, 'SIGKILL', `the crash hook did not fire: child exited with ${JSON.stringify(hookedExit)}`);
-
-  // 2. Random kills while more records stream in.
-  let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const batchSpans = ['400', '900', '500'];
-  for (const [i, chunk] of chunks.slice(1).entries()) {
-    const child = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: batchSpans[i] ?? '600' });
-    await child.ready;
-    const producing = send(chunk);
-    await sleep(200 + Math.floor(random() * 1500));
-    child.process.kill('SIGKILL');
-    await child.exited;
-    await producing;
-  }
-
-  // 3. A clean run to the end, then a graceful stop.
-  const last = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: '1000' });
-  await last.ready;
-  await eventually(() => groupCaughtUp(topic, groupId), 90_000, 'the group to commit every offset');
-  last.process.kill('SIGTERM');
-  assert.deepEqual(await last.exited, { code: 0, signal: null });
-
-  const store = await openEmbeddedStore(dataDir);
-  try {
-    const where = 'ServiceName = {s:String}';
-    assert.deepEqual(await countRows(store.handle, TABLE_OTEL_TRACES, where, { s: service }), { rows: 20_000, uniqueSpans: 20_000 });
-    assert.deepEqual(await countRows(store.handle, TABLE_LLM_CALLS, where, { s: service }), { rows: 20_000, uniqueSpans: 20_000 });
-    // The rollup's materialized view deduplicated the re-sent blocks too.
-    const rollup = await store.handle.client.query({
-      query: 'SELECT sum(Calls) AS calls FROM llm_calls_1m WHERE ServiceName = {s:String}',
-      query_params: { s: service },
-      format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    await send(chunks[0]!);
+    // 1. The test hook: the child kills itself after its 3rd batch insert, before committing it.
+    const hooked = startChild(topic, groupId, {
+      MODELWATCH_TEST_CRASH_AFTER_INSERT: '3',
+      MODELWATCH_BATCH_MAX_SPANS: '700',
     });
-    assert.deepEqual(await rollup.json(), [{ calls: 20_000 }]);
-  } finally {
-    await store.handle.close();
-  }
-});
+    const hookedExit = await hooked.exited;
+    assert.equal(
+      hookedExit.signal,
+      'SIGKILL',
+      `the crash hook did not fire: child exited with ${JSON.stringify(hookedExit)}`,
+    );
+
+    // 2. Random kills while more records stream in.
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const batchSpans = ['400', '900', '500'];
+    for (const [i, chunk] of chunks.slice(1).entries()) {
+      const child = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: batchSpans[i] ?? '600' });
+      await child.ready;
+      const producing = send(chunk);
+      await sleep(200 + Math.floor(random() * 1500));
+      child.process.kill('SIGKILL');
+      await child.exited;
+      await producing;
+    }
+
+    // 3. A clean run to the end, then a graceful stop.
+    const last = startChild(topic, groupId, { MODELWATCH_BATCH_MAX_SPANS: '1000' });
+    await last.ready;
+    await eventually(() => groupCaughtUp(topic, groupId), 90_000, 'the group to commit every offset');
+    last.process.kill('SIGTERM');
+    assert.deepEqual(await last.exited, { code: 0, signal: null });
+
+    const store = await openEmbeddedStore(dataDir);
+    try {
+      const where = 'ServiceName = {s:String}';
+      assert.deepEqual(await countRows(store.handle, TABLE_OTEL_TRACES, where, { s: service }), {
+        rows: 20_000,
+        uniqueSpans: 20_000,
+      });
+      assert.deepEqual(await countRows(store.handle, TABLE_LLM_CALLS, where, { s: service }), {
+        rows: 20_000,
+        uniqueSpans: 20_000,
+      });
+      // The rollup's materialized view deduplicated the re-sent blocks too.
+      const rollup = await store.handle.client.query({
+        query: 'SELECT sum(Calls) AS calls FROM llm_calls_1m WHERE ServiceName = {s:String}',
+        query_params: { s: service },
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
+      assert.deepEqual(await rollup.json(), [{ calls: 20_000 }]);
+    } finally {
+      await store.handle.close();
+    }
+  },
+);

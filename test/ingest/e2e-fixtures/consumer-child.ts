@@ -5,7 +5,10 @@
 import { pino } from 'pino';
 import { serveConsumer } from '../../../ingest/src/consumer/serve-consumer.js';
 
-const logger = pino({ name: 'consumer-child', level: process.env.CHILD_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const logger = pino(
+  { name: 'consumer-child', level: process.env.CHILD_LOG_LEVEL ?? 'warn' },
+  pino.destination(2),
+);
 process.exitCode = await serveConsumer(process.env, {
   logger,
   onReady: () => process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`),
