@@ -46,7 +46,11 @@ export interface DemoOptions {
   /** Status lines for people (stderr in the CLI). */
   status?: (line: string) => void;
   onProgress?: (progress: TrafficProgress) => void;
-  /** Ctrl-C: stop the traffic early, still clean up. */
+  /**
+   * Ctrl-C. Before the traffic: stop starting things, clean up, reject with DemoInterruptedError. During
+   * it: stop the traffic early, give the consumer at most ABORTED_DRAIN_TIMEOUT_MS, clean up, resolve
+   * with `aborted: true`.
+   */
   signal?: AbortSignal;
   /** Report rules over the demo's defaults (DEMO_RULES). */
   rules?: Partial<DegradationRules>;
@@ -54,6 +58,17 @@ export interface DemoOptions {
   /** How long to wait for the consumer to write everything the gateway acknowledged. @default 60000 */
   drainTimeoutMs?: number;
 }
+
+/** runDemo was interrupted (options.signal) before any traffic: everything it had started is stopped. */
+export class DemoInterruptedError extends Error {
+  override readonly name = 'DemoInterruptedError';
+  constructor() {
+    super('interrupted before the traffic started; everything started so far was stopped');
+  }
+}
+
+/** After Ctrl-C the run's own topic and group are never read again: wait this long at most, not a minute. */
+const ABORTED_DRAIN_TIMEOUT_MS = 10_000;
 
 export interface DemoResult {
   runId: string;
@@ -94,8 +109,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // Validate every piece of configuration before starting anything slow.
   const chConfig = clickHouseConfigFromEnv(options.env, options.cwd);
 
+  const throwIfAborted = (): void => {
+    if (options.signal?.aborted) throw new DemoInterruptedError();
+  };
   const cleanups: Array<() => Promise<void>> = [];
   try {
+    throwIfAborted();
     let brokers = options.env.KAFKA_BROKERS;
     let kafkaSource: DemoResult['kafka']['source'] = 'KAFKA_BROKERS';
     if (!brokers) {
@@ -106,6 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       cleanups.push(() => kafka.stop({ removeDataDir: true }));
       brokers = kafka.brokers;
       kafkaSource = 'local broker';
+      throwIfAborted();
     }
     status(`Kafka: ${brokers} (${kafkaSource}), topic ${topic}`);
 
@@ -113,6 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cleanups.push(() => clickhouse.close());
     await runMigrations(clickhouse, { schema: chConfig, logger });
     status(`ClickHouse: ${clickhouse.describe()}`);
+    throwIfAborted();
 
     const pipelineEnv = {
       ...options.env,
@@ -129,12 +150,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // The gateway first: it creates the run's topic, which the consumer needs to exist.
     const gateway: RunningGateway = await startGateway(gatewayConfigFromEnv(pipelineEnv), { logger });
     cleanups.push(() => gateway.close());
+    throwIfAborted();
     const consumer: RunningConsumer = await startConsumer(consumerConfigFromEnv(pipelineEnv), {
       clickhouse,
       logger,
     });
     cleanups.push(() => consumer.stop());
     status(`gateway: ${gateway.url}; consumer group modelwatch-demo-${runId}`);
+    throwIfAborted();
 
     status(
       `scenario "${scenario.name}": ${scenario.phases.map((p) => `${p.name} ${(p.durationS / speed).toFixed(0)}s`).join(' → ')}`,
@@ -155,16 +178,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     status(
       `traffic done: ${traffic.calls} calls (${traffic.failedCalls} failed); gateway acknowledged ${gatewaySpans} spans; waiting for the consumer…`,
     );
-    const caughtUp = await consumer.waitUntilCaughtUp(options.drainTimeoutMs ?? 60_000);
+    const drainTimeoutMs = options.drainTimeoutMs ?? 60_000;
+    const caughtUp = await consumer.waitUntilCaughtUp(
+      aborted ? Math.min(drainTimeoutMs, ABORTED_DRAIN_TIMEOUT_MS) : drainTimeoutMs,
+    );
     if (!caughtUp) status('warning: the consumer did not catch up within the drain timeout');
     const rows = await countRunRows(clickhouse, runId, traffic.startedAtMs);
     status(`ClickHouse: ${rows} llm_calls rows for this run (calls made: ${traffic.calls})`);
 
     const baselinePhase = traffic.phases.find((p) => p.baseline);
-    const incidentStartMs = baselinePhase?.endMs ?? traffic.startedAtMs;
+    // Phase windows are planned times; after Ctrl-C the run ended before them, and windows never pass its end.
+    const endMs = traffic.endedAtMs + 1;
+    const incidentStartMs = Math.min(baselinePhase?.endMs ?? traffic.startedAtMs, endMs);
     const report = await runReport(clickhouse, {
-      window: { fromMs: incidentStartMs, toMs: traffic.endedAtMs + 1 },
-      baseline: { fromMs: baselinePhase?.startMs ?? traffic.startedAtMs, toMs: incidentStartMs },
+      window: { fromMs: incidentStartMs, toMs: endMs },
+      baseline: {
+        fromMs: Math.min(baselinePhase?.startMs ?? traffic.startedAtMs, incidentStartMs),
+        toMs: incidentStartMs,
+      },
       filters: { environment: DEMO_ENVIRONMENT },
       rules: { ...DEMO_RULES, ...options.rules },
       source: 'raw',

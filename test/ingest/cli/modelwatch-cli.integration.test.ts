@@ -1,52 +1,21 @@
 // The `modelwatch` binary as users run it (a child process, TypeScript source through tsx): help, usage
 // errors, exit codes, `report` and `query` against an embedded store seeded with a known incident.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { drainPending } from 'chdb';
 import { openMigratedStore } from '../report/fixtures/embedded-store.js';
 import { incidentRows, incidentTimes, insertRows } from '../report/fixtures/seed-llm-calls.js';
+import { killAll, repoRoot as root, runModelwatch, type Run } from './fixtures/modelwatch-process.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const t = incidentTimes();
 let dataDir: string;
 let scratch: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function modelwatch(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'ingest/src/bin/modelwatch.ts', ...args],
-      {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          NO_COLOR: '1',
-          MODELWATCH_DATA_DIR: dataDir,
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const modelwatch = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  runModelwatch(args, { MODELWATCH_DATA_DIR: dataDir, ...env });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const incidentWindow = [
@@ -70,6 +39,7 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'modelwatch-cli-scratch-'));
 });
 after(async () => {
+  await killAll();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
@@ -173,5 +143,30 @@ describe('modelwatch CLI', () => {
     assert.equal(run.code, 65);
     assert.match(run.stderr, /SCENARIO_INVALID: .*broken\.yaml is invalid:\n\s+streams: Too small/);
     assert.doesNotMatch(run.stderr, /kafka/i);
+  });
+  it('dashboards --out writes the same provisioning files as the committed dashboards/generated', async () => {
+    const outDir = join(scratch, 'grafana');
+    const run = await modelwatch(['dashboards', '--out', outDir]);
+    assert.equal(run.code, 0, run.stderr);
+    const committedDir = join(root, 'dashboards', 'generated');
+    const committed = (await readdir(committedDir, { recursive: true }))
+      .filter((path) => /\.(json|yaml)$/.test(path))
+      .sort();
+    assert.ok(committed.length >= 7, committed.join(', '));
+    assert.deepEqual(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.replace(`wrote ${outDir}/`, ''))
+        .sort(),
+      committed,
+    );
+    for (const file of committed) {
+      assert.equal(
+        await readFile(join(outDir, file), 'utf8'),
+        await readFile(join(committedDir, file), 'utf8'),
+        `${file} differs from the committed one`,
+      );
+    }
   });
 });

@@ -1,5 +1,5 @@
 /** `modelwatch dashboards`: write the Grafana dashboards, alert rules and provisioning files. */
-import { resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { generateAll } from '@modelwatch/dashboards';
 import { out } from '../terminal.js';
@@ -19,8 +19,14 @@ export default defineCommand({
     },
   },
   async run({ args }) {
-    const files = await generateAll(resolve(args.out));
-    for (const file of files) out(`wrote ${file.path}`);
+    const outDir = resolve(args.out);
+    const files = await generateAll(outDir);
+    for (const file of files) {
+      // A path the user can open (file.path is relative to the output folder): relative when under cwd.
+      const path = join(outDir, file.path);
+      const fromCwd = relative(process.cwd(), path);
+      out(`wrote ${fromCwd.startsWith('..') || isAbsolute(fromCwd) ? path : fromCwd}`);
+    }
     return 0;
   },
 });

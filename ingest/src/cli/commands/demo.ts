@@ -2,7 +2,12 @@
 import { defineCommand } from 'citty';
 import cliProgress from 'cli-progress';
 import { parseModelId } from '@modelwatch/instrumentation';
-import { DEFAULT_SCENARIO_PATH, runDemo, unexpectedFindings } from '../../demo/run-demo.js';
+import {
+  DEFAULT_SCENARIO_PATH,
+  DemoInterruptedError,
+  runDemo,
+  unexpectedFindings,
+} from '../../demo/run-demo.js';
 import { renderReportJson, renderReportTable } from '../../report/render-report.js';
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SERVICE_FAILED } from '../exit-codes.js';
 import { colorsFor, err, out } from '../terminal.js';
@@ -101,6 +106,14 @@ export default defineCommand({
       bar?.stop();
       barStarted = false;
 
+      if (result.aborted) {
+        // A report over a cut-short run would judge versions on a few seconds: say what ran, not more.
+        err(
+          `interrupted: run ${result.runId} made ${result.traffic.calls} calls, gateway acknowledged ${result.gatewaySpans} spans, ${result.rows} rows in llm_calls; everything it started is stopped`,
+        );
+        err(`data: ${result.store} (kept)`);
+        return EXIT_INTERRUPTED;
+      }
       out(
         args.format === 'json'
           ? renderReportJson(result.report)
@@ -120,7 +133,6 @@ export default defineCommand({
       );
       err(`  docker compose up   # Kafka + ClickHouse + Grafana with the generated dashboards`);
 
-      if (result.aborted) return EXIT_INTERRUPTED;
       if (result.rows !== result.traffic.calls) {
         err(
           colors.red(
@@ -143,6 +155,10 @@ export default defineCommand({
         return EXIT_INTERNAL;
       }
       return EXIT_OK;
+    } catch (error) {
+      if (!(error instanceof DemoInterruptedError)) throw error;
+      err(`interrupted before the traffic started; everything started so far is stopped`);
+      return EXIT_INTERRUPTED;
     } finally {
       bar?.stop();
       process.off('SIGINT', onSigint);

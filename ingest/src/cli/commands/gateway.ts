@@ -3,7 +3,7 @@ import { defineCommand } from 'citty';
 import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { startGateway } from '../../gateway/start-gateway.js';
 import { createLogger } from '../../log.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { listenForShutdown } from '../shutdown-signal.js';
 import { err } from '../terminal.js';
 
 export default defineCommand({
@@ -31,12 +31,18 @@ export default defineCommand({
       ...(args.topic !== undefined ? { MODELWATCH_TOPIC: args.topic } : {}),
       ...(args['log-level'] !== undefined ? { MODELWATCH_LOG_LEVEL: args['log-level'] } : {}),
     });
-    const gateway = await startGateway(config, { logger: createLogger('gateway', config.logLevel) });
-    err(
-      `gateway listening on ${gateway.url} (OTEL_EXPORTER_OTLP_ENDPOINT=${gateway.url}) → Kafka topic ${config.topic}`,
-    );
-    await waitForShutdownSignal();
-    await gateway.close();
+    const shutdown = listenForShutdown();
+    try {
+      const gateway = await startGateway(config, { logger: createLogger('gateway', config.logLevel) });
+      err(
+        `gateway listening on ${gateway.url} (OTEL_EXPORTER_OTLP_ENDPOINT=${gateway.url}) → Kafka topic ${config.topic}`,
+      );
+      await shutdown.signalled;
+      // Drains: requests in flight still get Kafka's ack (or a 503) before the producer disconnects.
+      await gateway.close();
+    } finally {
+      shutdown.dispose();
+    }
     return 0;
   },
 });

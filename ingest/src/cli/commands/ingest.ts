@@ -5,7 +5,8 @@ import { consumerConfigFromEnv } from '../../consumer/config.js';
 import { startConsumer } from '../../consumer/run-consumer.js';
 import { createLogger } from '../../log.js';
 import { runMigrations } from '../../migrations/run-migrations.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { EXIT_OK, EXIT_SERVICE_FAILED } from '../exit-codes.js';
+import { listenForShutdown } from '../shutdown-signal.js';
 import { err } from '../terminal.js';
 import { clickHouseConfigFromFlags, envWithStoreFlags, logLevelFromEnv, storeArgs } from './_shared.js';
 
@@ -39,20 +40,34 @@ export default defineCommand({
     const config = consumerConfigFromEnv(env);
     const chConfig = clickHouseConfigFromFlags({}, env);
     const logger = createLogger('ingest', logLevelFromEnv(env));
-    const clickhouse = await openClickHouse(chConfig);
+    // Listening before the slow start: a SIGTERM while migrating or joining the group is a graceful stop.
+    const shutdown = listenForShutdown();
     try {
-      if (config.migrateOnStart) await runMigrations(clickhouse, { schema: chConfig, logger });
-      const consumer = await startConsumer(config, {
-        clickhouse,
-        logger,
-        ...(chConfig.cluster ? { cluster: chConfig.cluster } : {}),
-      });
-      err(`ingesting Kafka topic ${config.topic} (group ${config.groupId}) into ${clickhouse.describe()}`);
-      await Promise.race([waitForShutdownSignal(), consumer.done]);
-      await consumer.stop();
+      const clickhouse = await openClickHouse(chConfig);
+      try {
+        // MODELWATCH_MIGRATE_ON_START=false: the schema is someone else's job (a `modelwatch migrate` step
+        // in the deployment, or a DBA); startConsumer only creates its own offset-range table.
+        if (config.migrateOnStart) await runMigrations(clickhouse, { schema: chConfig, logger });
+        const consumer = await startConsumer(config, {
+          clickhouse,
+          logger,
+          ...(chConfig.cluster ? { cluster: chConfig.cluster } : {}),
+        });
+        err(`ingesting Kafka topic ${config.topic} (group ${config.groupId}) into ${clickhouse.describe()}`);
+        await Promise.race([shutdown.signalled, consumer.done]);
+        // Writes and commits the batches it holds, then leaves the group.
+        await consumer.stop();
+        if (shutdown.received() === undefined) {
+          // done without a signal: kafkajs gave up (its log says why). Non-zero so a supervisor restarts it.
+          err('modelwatch: the consumer stopped unexpectedly (see its log)');
+          return EXIT_SERVICE_FAILED;
+        }
+        return EXIT_OK;
+      } finally {
+        await clickhouse.close();
+      }
     } finally {
-      await clickhouse.close();
+      shutdown.dispose();
     }
-    return 0;
   },
 });
