@@ -102,43 +102,46 @@ export async function runKafkaStart(options: KafkaCommandOptions = {}): Promise<
     return 0;
   }
 
-  await mkdir(stateDir, { recursive: true });
-  const kafka = await startLocalKafka({
-    dataDir,
-    port: options.port ?? DEFAULT_PORT,
-    controllerPort: options.controllerPort ?? DEFAULT_CONTROLLER_PORT,
-    cacheDir: options.cacheDir,
-    logger,
-  });
-  const record: BrokerPidFile = {
-    pid: kafka.pid,
-    ownerPid: process.pid,
-    brokers: kafka.brokers,
-    port: kafka.port,
-    controllerPort: kafka.controllerPort,
-    dataDir: kafka.dataDir,
-    logFile: kafka.logFile,
-    kafkaVersion: kafka.kafkaVersion,
-    startedAt: new Date().toISOString(),
-  };
-  await writeFile(pidFile, `${JSON.stringify(record, null, 2)}\n`);
-  print(`KAFKA_BROKERS=${kafka.brokers}`);
-  logger.info(
-    `Kafka ${kafka.kafkaVersion} running (pid ${kafka.pid}); log ${kafka.logFile}. Ctrl-C or \`npm run kafka:stop\` stops it.`,
-  );
-
+  // Listen before starting anything: a Ctrl-C during the broker's start-up must stop it, not orphan it.
   let stopRequested = false;
+  let stopBroker: (() => void) | undefined;
   const onSignal = (): void => {
     if (stopRequested) return;
     stopRequested = true;
     logger.info('stopping Kafka…');
-    void kafka.stop();
+    stopBroker?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // The broker process does not hold the event loop open (see broker-process.ts); the foreground does.
   const keepAlive = setInterval(() => {}, 60_000);
   try {
+    await mkdir(stateDir, { recursive: true });
+    const kafka = await startLocalKafka({
+      dataDir,
+      port: options.port ?? DEFAULT_PORT,
+      controllerPort: options.controllerPort ?? DEFAULT_CONTROLLER_PORT,
+      cacheDir: options.cacheDir,
+      logger,
+    });
+    stopBroker = () => void kafka.stop();
+    if (stopRequested) stopBroker();
+    const record: BrokerPidFile = {
+      pid: kafka.pid,
+      ownerPid: process.pid,
+      brokers: kafka.brokers,
+      port: kafka.port,
+      controllerPort: kafka.controllerPort,
+      dataDir: kafka.dataDir,
+      logFile: kafka.logFile,
+      kafkaVersion: kafka.kafkaVersion,
+      startedAt: new Date().toISOString(),
+    };
+    await writeFile(pidFile, `${JSON.stringify(record, null, 2)}\n`);
+    print(`KAFKA_BROKERS=${kafka.brokers}`);
+    logger.info(
+      `Kafka ${kafka.kafkaVersion} running (pid ${kafka.pid}); log ${kafka.logFile}. Ctrl-C or \`npm run kafka:stop\` stops it.`,
+    );
     const exit = await kafka.exited;
     // Stopped by us, by `kafka stop` (SIGTERM to the JVM, exit code 143) or a clean broker shutdown.
     const expected = stopRequested || exit.code === 0 || exit.code === 143;
