@@ -211,7 +211,8 @@ ORDER BY startS`;
     provider: r.Provider,
     family: r.ModelFamily,
     version: r.ModelVersion,
-    startMs: num(r.startS) * 1000,
+    // A bucket can start before the window (buckets are aligned to the epoch): never date a change before it.
+    startMs: Math.max(num(r.startS) * 1000, window.fromMs),
     calls: num(r.calls),
     infraFailures: num(r.infraFailures),
     clientFailures: num(r.clientFailures),
