@@ -116,9 +116,24 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): string {
   return encode(rows, OTEL_TRACES_COLUMNS);
 }
 
+/** Reused by encodeLlmCallRow: one values array, not one per row. */
+const llmCallValues: unknown[] = new Array(LLM_CALLS_COLUMNS.length);
+
+/**
+ * One llm_calls row as a JSONCompactEachRow line. One JSON.stringify of the values array measures faster
+ * than composing the line from per-value JSON.stringify calls (~1.5 vs ~1.8 µs per row).
+ */
+export function encodeLlmCallRow(row: LlmCallRow): string {
+  for (let i = 0; i < LLM_CALLS_COLUMNS.length; i++)
+    llmCallValues[i] = row[LLM_CALLS_COLUMNS[i] as keyof LlmCallRow];
+  return `${JSON.stringify(llmCallValues)}\n`;
+}
+
 /** JSONCompactEachRow lines (each ending in '\n') in LLM_CALLS_COLUMNS order. */
 export function encodeLlmCallRows(rows: readonly LlmCallRow[]): string {
-  return encode(rows, LLM_CALLS_COLUMNS);
+  let out = '';
+  for (const row of rows) out += encodeLlmCallRow(row);
+  return out;
 }
 
 /**

@@ -6,6 +6,7 @@ import { encodeLlmCallRows, encodeTraceRows } from '../clickhouse/insert-rows.js
 import { errorMessage, IngestError } from '../errors.js';
 import { HEADER_ENCODING } from '../names.js';
 import { decodeTraceRequest, detectEncoding } from '../otlp/decode.js';
+import { encodeWireRows } from './encode-wire-rows.js';
 import { spanToRows } from './span-to-row.js';
 
 /** A Kafka header value as kafkajs hands it over. */
@@ -44,6 +45,11 @@ export function decodeRecord(
   }
   try {
     const encoding = detectEncoding(value, firstHeader(headers, HEADER_ENCODING) ?? null);
+    if (encoding === 'otlp_proto') {
+      const encoded = encodeWireRows(value);
+      if (encoded !== undefined) return { kind: 'rows', ...encoded };
+    }
+    // OTLP/JSON, and protobuf the wire encoder leaves to protobufjs (rare forms, invalid spans).
     const rows = spanToRows(decodeTraceRequest(value, encoding));
     return {
       kind: 'rows',

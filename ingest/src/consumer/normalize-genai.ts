@@ -20,6 +20,7 @@ import {
   ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_MODELWATCH_STREAM,
+  modelIdSpecificity,
   parseModelId,
   type ParsedModelId,
 } from '@modelwatch/instrumentation';
@@ -186,14 +187,6 @@ export function parseModelIdCached(modelId: string, provider: string): ParsedMod
 }
 
 /**
- * How pinned a parsed id is: a snapshot beats none, then a longer version. Same rule as the instrumentation's
- * modelIdSpecificity (parse-model-id.ts), which its package index does not export yet.
- */
-function specificity(parsed: ParsedModelId): number {
-  return (parsed.snapshot ? 1000 : 0) + parsed.version.length;
-}
-
-/**
  * The parsed model for the version columns: the response model unless the request model is more specific
  * (Azure can answer "gpt-4" for a pinned deployment; Gemini can echo an alias), like the instrumentation.
  */
@@ -202,5 +195,5 @@ export function resolveModel(requestModel: string, responseModel: string, provid
   const response = parseModelIdCached(responseModel, provider);
   if (requestModel === '' || requestModel === responseModel) return response;
   const request = parseModelIdCached(requestModel, provider);
-  return specificity(request) > specificity(response) ? request : response;
+  return modelIdSpecificity(request) > modelIdSpecificity(response) ? request : response;
 }

@@ -33,18 +33,11 @@
  *   sealed batches, and all partitions together at most `maxBufferedBytes` of records. eachBatch never
  *   blocks on ClickHouse, so kafkajs keeps heartbeating.
  */
-import {
-  Kafka,
-  logLevel as KafkaLogLevel,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type LogEntry,
-  type Producer,
-} from 'kafkajs';
+import { Kafka, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { ClickHouseHandle } from '../clickhouse/client.js';
 import { ClickHouseSpanWriter, type SpanRowWriter } from '../clickhouse/insert-rows.js';
 import { errorMessage, IngestError } from '../errors.js';
+import { kafkaClientConfig, kafkaErrorType } from '../kafka/kafka-client.js';
 import type { Logger } from '../log.js';
 import {
   HEADER_DLQ_ERROR_CODE,
@@ -103,29 +96,6 @@ export interface RunningConsumer {
   waitUntilCaughtUp(timeoutMs: number): Promise<boolean>;
   /** Resolves when the consumer stops for good: after stop(), or a crash kafkajs does not restart from. */
   readonly done: Promise<void>;
-}
-
-/** kafkajs log entries -> pino; kafkajs logs broker outages at ERROR on every retry: a warning here. */
-function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry): void => {
-      const { message, ...extra } = log;
-      const fields = { kafkaNamespace: namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) logger.warn(fields, message);
-      else if (level === KafkaLogLevel.INFO) logger.debug(fields, message);
-      else logger.trace(fields, message);
-    };
-}
-
-/** The innermost kafkajs protocol error type, through retry wrappers. */
-function kafkaErrorType(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const typed = current as { type?: unknown; cause?: unknown; originalError?: unknown };
-    if (typeof typed.type === 'string') return typed.type;
-    current = typed.originalError ?? typed.cause;
-  }
-  return '';
 }
 
 const MAX_HEADER_MESSAGE_CHARS = 1000;
@@ -198,13 +168,12 @@ export async function startConsumer(
     for (const worker of workers.values()) worker.checkResume();
   });
 
-  const kafka = new Kafka({
-    clientId: config.clientId,
-    brokers: config.brokers,
-    logLevel: KafkaLogLevel.WARN,
-    logCreator: kafkaLogCreator(log),
-    retry: { initialRetryTime: config.retryMinMs, maxRetryTime: config.retryMaxMs, retries: 8 },
-  });
+  const kafka = new Kafka(
+    kafkaClientConfig(
+      { clientId: config.clientId, brokers: config.brokers, logger: log, level: 'warn' },
+      { retry: { initialRetryTime: config.retryMinMs, maxRetryTime: config.retryMaxMs, retries: 8 } },
+    ),
+  );
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,

@@ -24,7 +24,13 @@ import {
 } from '@modelwatch/instrumentation';
 import type { LlmCallRow, OtelTraceRow } from '../clickhouse/rows.js';
 import { attributesToStrings, attrValueToString } from '../otlp/attr-value.js';
-import type { Attributes, DecodedSpan, DecodedTraceRequest } from '../otlp/otlp-types.js';
+import type {
+  Attributes,
+  DecodedSpan,
+  DecodedTraceRequest,
+  StatusCodeValue,
+  UnixNanos,
+} from '../otlp/otlp-types.js';
 import { classifyFromAttributes } from './classify-from-attributes.js';
 import {
   asCount,
@@ -54,9 +60,71 @@ export interface SpanRows {
 }
 
 /** ptrace.SpanKind.String() / StatusCode.String() in the Collector, indexed by the OTLP enum number. */
-const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
-const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'] as const;
+export const SPAN_KIND_NAMES = [
+  'Unspecified',
+  'Internal',
+  'Server',
+  'Client',
+  'Producer',
+  'Consumer',
+] as const;
+export const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'] as const;
 const STATUS_ERROR = 2;
+
+const ATTR_EXCEPTION_TYPE = 'exception.type';
+const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+
+/**
+ * What toLlmCallRow reads of a span: a DecodedSpan, or the wire encoder's view whose `attributes` hold only
+ * LLM_SPAN_ATTRIBUTE_KEYS and whose events' attributes only LLM_EVENT_ATTRIBUTE_KEYS.
+ */
+export interface LlmSpanView {
+  traceId: string;
+  spanId: string;
+  startTimeUnixNano: UnixNanos;
+  durationNs: number;
+  attributes: Attributes;
+  status: { code: StatusCodeValue; message: string };
+  events: readonly { name: string; attributes: Attributes }[];
+}
+
+/** Every span attribute isLlmCallSpan and toLlmCallRow read; keep in step with them. */
+export const LLM_SPAN_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
+  ...PROVIDER_KEYS,
+  ...OPERATION_KEYS,
+  ...REQUEST_MODEL_KEYS,
+  ...RESPONSE_MODEL_KEYS,
+  ...INPUT_TOKEN_KEYS,
+  ...OUTPUT_TOKEN_KEYS,
+  ...CACHE_READ_KEYS,
+  ...CACHE_WRITE_KEYS,
+  ...REASONING_TOKEN_KEYS,
+  ...STREAM_KEYS,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_MODELWATCH_FAILURE_CLASS,
+  ATTR_MODELWATCH_FAILURE_ORIGIN,
+  ATTR_MODELWATCH_MODEL_FAMILY,
+  ATTR_MODELWATCH_MODEL_SNAPSHOT,
+  ATTR_MODELWATCH_MODEL_VERSION,
+  ATTR_MODELWATCH_PROVIDER_REQUEST_ID,
+  ATTR_MODELWATCH_RETRY_COUNT,
+  ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
+  ATTR_SERVER_ADDRESS,
+]);
+/** Every event attribute toLlmCallRow reads. */
+export const LLM_EVENT_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
+  ATTR_EXCEPTION_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+]);
+/** Every resource attribute resourceFacts reads. */
+export const RESOURCE_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
+  ATTR_SERVICE_NAME,
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_DEPLOYMENT_ENVIRONMENT,
+]);
 
 const UINT16_MAX = 65_535;
 const UINT32_MAX = 4_294_967_295;
@@ -135,24 +203,34 @@ export function isLlmCallSpan(attributes: Attributes): boolean {
 }
 
 /** error.type, else the type of the span's first `exception` event. */
-function errorTypeOf(span: DecodedSpan): string {
+function errorTypeOf(span: LlmSpanView): string {
   const errorType = asString(span.attributes[ATTR_ERROR_TYPE]);
   if (errorType !== '') return errorType;
   for (const event of span.events) {
-    if (event.name === 'exception') return asString(event.attributes['exception.type']);
+    if (event.name === 'exception') return asString(event.attributes[ATTR_EXCEPTION_TYPE]);
   }
   return '';
 }
 
-function exceptionMessageOf(span: DecodedSpan): string {
+function exceptionMessageOf(span: LlmSpanView): string {
   for (const event of span.events) {
-    if (event.name === 'exception') return asString(event.attributes['exception.message']);
+    if (event.name === 'exception') return asString(event.attributes[ATTR_EXCEPTION_MESSAGE]);
   }
   return '';
 }
 
-function toLlmCallRow(
-  span: DecodedSpan,
+/** ServiceName and Environment from a resource's attributes (the full set or just RESOURCE_ATTRIBUTE_KEYS). */
+export function resourceFacts(attributes: Attributes): { serviceName: string; environment: string } {
+  return {
+    serviceName: stringAttr(attributes, ATTR_SERVICE_NAME),
+    environment:
+      stringAttr(attributes, ATTR_DEPLOYMENT_ENVIRONMENT_NAME) ||
+      stringAttr(attributes, ATTR_DEPLOYMENT_ENVIRONMENT),
+  };
+}
+
+export function toLlmCallRow(
+  span: LlmSpanView,
   serviceName: string,
   environment: string,
   scopeName: string,
@@ -246,10 +324,7 @@ export function spanToRows(decoded: DecodedTraceRequest): SpanRows {
   for (const resourceSpans of decoded.resourceSpans) {
     const resourceAttributes = resourceSpans.resource.attributes;
     const resourceStrings = attributesToStrings(resourceAttributes);
-    const serviceName = stringAttr(resourceAttributes, ATTR_SERVICE_NAME);
-    const environment =
-      stringAttr(resourceAttributes, ATTR_DEPLOYMENT_ENVIRONMENT_NAME) ||
-      stringAttr(resourceAttributes, ATTR_DEPLOYMENT_ENVIRONMENT);
+    const { serviceName, environment } = resourceFacts(resourceAttributes);
     for (const scopeSpans of resourceSpans.scopeSpans) {
       const { name: scopeName, version: scopeVersion } = scopeSpans.scope;
       for (const span of scopeSpans.spans) {

@@ -13,6 +13,7 @@ import { validateTraceRequest } from '../otlp/decode.js';
 import { encodeTraceRequest, parseTraceRequest } from '../otlp/parse-request.js';
 import { ExportTraceServiceResponseType, RpcStatusType } from '../otlp/proto-types.js';
 import { splitByTraceId } from '../otlp/split-by-trace.js';
+import { splitWireRequest } from '../otlp/split-wire-request.js';
 import type { GatewayMetrics, RejectReason } from './gateway-metrics.js';
 import type { SpanPublisher, SpanRecord } from './publish-spans.js';
 import { decoderFor, readBody } from './read-body.js';
@@ -61,6 +62,33 @@ interface Failure {
   reason: RejectReason;
   message: string;
   headers?: Record<string, string>;
+}
+
+/**
+ * A request body -> one Kafka record per trace, validated (throws OTLP_DECODE_FAILED / OTLP_INVALID).
+ * Protobuf is split at the byte level when it is in the canonical form (splitWireRequest); anything else —
+ * OTLP/JSON, rare protobuf forms, invalid spans — is decoded, validated, split and re-encoded by protobufjs.
+ */
+export function toRecords(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+): { records: SpanRecord[]; spanCount: number } {
+  if (encoding === 'otlp_proto') {
+    const split = splitWireRequest(body);
+    if (split !== undefined) {
+      const records = split.slices.map((slice) => ({ traceId: slice.traceId, value: slice.value }));
+      return { records, spanCount: split.spanCount };
+    }
+  }
+  const request = parseTraceRequest(body, encoding);
+  const spanCount = validateTraceRequest(request);
+  const slices = splitByTraceId(request);
+  // One protobuf trace: forward the bytes as received (lossless, no re-encode).
+  const records =
+    slices.length === 1 && encoding === 'otlp_proto'
+      ? [{ traceId: slices[0]!.traceId, value: body }]
+      : slices.map((slice) => ({ traceId: slice.traceId, value: encodeTraceRequest(slice.request) }));
+  return { records, spanCount };
 }
 
 export function createOtlpHttpHandler(
@@ -200,14 +228,7 @@ export function createOtlpHttpHandler(
       const read = await readBody(req, decoder, options.maxBodyBytes);
       bodyBytes = read.body.byteLength;
       wireBytes = read.wireBytes;
-      const request = parseTraceRequest(read.body, encoding);
-      spanCount = validateTraceRequest(request);
-      const slices = splitByTraceId(request);
-      // One protobuf trace: forward the bytes as received (lossless, no re-encode).
-      records =
-        slices.length === 1 && encoding === 'otlp_proto'
-          ? [{ traceId: slices[0]!.traceId, value: read.body }]
-          : slices.map((slice) => ({ traceId: slice.traceId, value: encodeTraceRequest(slice.request) }));
+      ({ records, spanCount } = toRecords(read.body, encoding));
     } catch (error) {
       const failure = failureFor(error);
       if (failure.reason === 'internal')

@@ -5,8 +5,9 @@
  * rule, and what kafkajs' sequence tracking assumes), so concurrent HTTP requests are coalesced: while one
  * produce request is in flight, new records queue and go out together in the next one.
  */
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Producer } from 'kafkajs';
 import { IngestError, errorMessage } from '../errors.js';
+import { kafkaClientConfig, kafkaErrorType } from '../kafka/kafka-client.js';
 import type { Logger } from '../log.js';
 import { HEADER_ENCODING, dlqTopicFor } from '../names.js';
 
@@ -50,29 +51,6 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** kafkajs log entries -> pino; kafkajs logs a broker outage at ERROR on every retry, which is a warning here. */
-function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry): void => {
-      const { message, ...extra } = log;
-      const fields = { kafkaNamespace: namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) logger.warn(fields, message);
-      else if (level === KafkaLogLevel.INFO) logger.debug(fields, message);
-      else logger.trace(fields, message);
-    };
-}
-
-/** The innermost kafkajs protocol error type (MESSAGE_TOO_LARGE, ...), through retry wrappers. */
-function kafkaErrorType(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const typed = current as { type?: unknown; cause?: unknown; originalError?: unknown };
-    if (typeof typed.type === 'string') return typed.type;
-    current = typed.originalError ?? typed.cause;
-  }
-  return '';
-}
-
 function toIngestError(error: unknown): IngestError {
   if (error instanceof IngestError) return error;
   const type = kafkaErrorType(error);
@@ -87,14 +65,12 @@ function toIngestError(error: unknown): IngestError {
 }
 
 export function createSpanPublisher(options: SpanPublisherOptions): SpanPublisher {
-  const kafka = new Kafka({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    connectionTimeout: 3_000,
-    requestTimeout: 10_000,
-    logLevel: KafkaLogLevel.INFO,
-    logCreator: kafkaLogCreator(options.logger),
-  });
+  const kafka = new Kafka(
+    kafkaClientConfig(
+      { clientId: options.clientId, brokers: options.brokers, logger: options.logger, level: 'info' },
+      { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    ),
+  );
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,

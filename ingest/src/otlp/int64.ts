@@ -52,9 +52,14 @@ function halves(value: RawInt64 | undefined): [number, number] {
 export function int64ToValue(value: RawInt64 | undefined): number | bigint {
   if (value === undefined) return 0;
   if (typeof value === 'number') return value;
-  const high = value.unsigned ? value.high >>> 0 : value.high | 0;
+  return int64HalvesToValue(value.high, value.low, value.unsigned);
+}
+
+/** The int64 (or uint64 when `unsigned`) with these 32-bit halves: a number when exact, else a bigint. */
+export function int64HalvesToValue(highBits: number, lowBits: number, unsigned: boolean): number | bigint {
+  const high = unsigned ? highBits >>> 0 : highBits | 0;
   // Safe-integer range is |v| < 2^53, i.e. high within (-2^21, 2^21).
-  if (high < 0x200000 && high >= -0x200000) return high * TWO_POW_32 + (value.low >>> 0);
-  const big = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
-  return value.unsigned ? big : BigInt.asIntN(64, big);
+  if (high < 0x200000 && high >= -0x200000) return high * TWO_POW_32 + (lowBits >>> 0);
+  const big = (BigInt(highBits >>> 0) << 32n) | BigInt(lowBits >>> 0);
+  return unsigned ? big : BigInt.asIntN(64, big);
 }
