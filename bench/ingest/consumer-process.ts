@@ -4,26 +4,60 @@
  * ingest-throughput.bench.ts with IPC; one mode per process:
  *   sink  — the real consumer (decode, normalise, encode, batching, commits) writing to a no-op sink with
  *           an in-memory range store: the consumer's own CPU and memory, without the engine.
- *   full  — the real consumer on the embedded engine (fresh data folder), then a second consumer on the
- *           gateway topic while the parent posts OTLP requests; it watches for the probe services the
- *           parent names and reports gateway-ack -> row-visible times.
+ *   full  — the real consumer on the embedded engine (fresh data folder); then, for each 'watch' the parent
+ *           sends, a consumer on that gateway topic while the parent posts OTLP requests: it watches for the
+ *           probe services the parent names and reports gateway-ack -> row-visible times, split at the
+ *           moment the otel_traces insert holding the probe started and when it was acknowledged.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseHandle } from '../../ingest/src/clickhouse/client.js';
 import { clickHouseConfigFromEnv } from '../../ingest/src/clickhouse/config.js';
-import type { SpanRowWriter } from '../../ingest/src/clickhouse/insert-rows.js';
+import { ClickHouseSpanWriter, type SpanRowWriter } from '../../ingest/src/clickhouse/insert-rows.js';
+import { TABLE_OTEL_TRACES } from '../../ingest/src/names.js';
 import { consumerConfigFromEnv } from '../../ingest/src/consumer/config.js';
 import type { InsertedRange, InsertedRangeStore } from '../../ingest/src/consumer/inserted-range-store.js';
 import { startConsumer, type RunningConsumer } from '../../ingest/src/consumer/run-consumer.js';
 import { silentLogger } from '../../ingest/src/log.js';
 
-export type ParentMessage = { type: 'probe'; service: string; ackEpochMs: number } | { type: 'finish' };
+export type ParentMessage =
+  /** Start consuming `topic` and watch for services named `${probePrefix}<n>`. */
+  | { type: 'watch'; topic: string; probePrefix: string }
+  | { type: 'probe'; service: string; ackEpochMs: number }
+  /** No more probes for this watch: report once the pending ones are seen (or 30 s pass). */
+  | { type: 'finish' }
+  /** No more watches: close the engine and exit. */
+  | { type: 'exit' };
 export type ChildMessage =
   | { type: 'consumed'; spans: number; batches: number; seconds: number; memory: MemorySample }
-  | { type: 'gateway-ready' }
-  | { type: 'freshness'; ms: number[]; unseen: number; memory: MemorySample };
+  /** The watch's consumer has joined its group: probes sent from now on do not wait for a group join. */
+  | { type: 'watching' }
+  | {
+      type: 'freshness';
+      probes: ProbeTiming[];
+      unseen: number;
+      /** What this watch's consumer wrote, and the probe queries' share of the engine. */
+      batches: number;
+      spans: number;
+      probeQueries: number;
+      probeQueryMs: number;
+      memory: MemorySample;
+    };
+
+/** One probe: when the gateway acknowledged it, and the rest in ms after that. */
+export interface ProbeTiming {
+  ackEpochMs: number;
+  /** The probe query (every PROBE_POLL_MS) first saw one of its rows in otel_traces. */
+  visibleMs: number;
+  /**
+   * The first acknowledged otel_traces insert holding the probe's rows: when it started (the consumer had
+   * fetched, decoded and batched the record and got an insert slot) and when the engine acknowledged it.
+   * Undefined if no insert was matched (should not happen).
+   */
+  insertStartMs?: number;
+  insertAckMs?: number;
+}
 
 export interface MemorySample {
   /** VmHWM: peak resident set of this process since it started. */
@@ -33,16 +67,28 @@ export interface MemorySample {
   peakFileMb: number;
 }
 
-const [mode, brokers, topic, groupId, gatewayTopic] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string?,
-];
+const [mode, brokers, topic, groupId] = process.argv.slice(2) as [string, string, string, string];
 
 function send(message: ChildMessage): void {
   process.send?.(message);
+}
+
+// Messages are queued from the start: the parent may send before this process is ready for them.
+const inbox: ParentMessage[] = [];
+let parentGone = false;
+let wake: (() => void) | undefined;
+process.on('message', (message: ParentMessage) => {
+  inbox.push(message);
+  wake?.();
+});
+process.on('disconnect', () => {
+  parentGone = true;
+  wake?.();
+});
+/** The next message from the parent; undefined once the parent is gone. */
+async function nextMessage(): Promise<ParentMessage | undefined> {
+  while (inbox.length === 0 && !parentGone) await new Promise<void>((resolve) => (wake = resolve));
+  return inbox.shift();
 }
 
 const peaks = { anonKb: 0, fileKb: 0 };
@@ -120,48 +166,127 @@ async function runFull(): Promise<void> {
     const consumer = await startConsumer(envFor(topic, groupId), { clickhouse, logger: silentLogger });
     await consumeAll(consumer, startedMs);
     await consumer.stop();
-    if (gatewayTopic !== undefined) await watchFreshness(clickhouse, gatewayTopic);
+    for (let watch = 0; ; watch++) {
+      const message = await nextMessage();
+      if (message === undefined || message.type === 'exit') break;
+      if (message.type !== 'watch') throw new Error(`unexpected '${message.type}' between watches`);
+      await watchFreshness(clickhouse, message.topic, message.probePrefix, `${groupId}-watch${watch}`);
+    }
   } finally {
     await clickhouse?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Consumes the gateway topic and reports, per probe service the parent names, ack -> visible time. */
-async function watchFreshness(clickhouse: ClickHouseHandle, consumerTopic: string): Promise<void> {
-  const consumer = await startConsumer(envFor(consumerTopic, `${groupId}-gw`), {
+/**
+ * Pause between probe queries. The query costs ~10 ms on an idle engine but runs in this process's engine
+ * beside the consumer's inserts on a 2-core box, so polling flat out would slow what it measures; 100 ms
+ * is still fine resolution for a 5 s target.
+ */
+const PROBE_POLL_MS = 100;
+
+/**
+ * The probe service named in an otel_traces chunk, if any. A chunk is one Kafka record's rows, and a record
+ * holds one resource's spans (the gateway splits requests by trace), so the first row says it; ServiceName
+ * is its 8th column, well inside the first 4 KiB. Reading only that much keeps the check cheap.
+ */
+function probeServiceIn(chunk: string, probePrefix: string): string | undefined {
+  const head = chunk.slice(0, 4096);
+  const at = head.indexOf(probePrefix);
+  return at < 0 ? undefined : /^[\w-]+/.exec(head.slice(at))?.[0];
+}
+
+/** Consumes a gateway topic and reports, per probe service the parent names, ack -> visible times. */
+async function watchFreshness(
+  clickhouse: ClickHouseHandle,
+  consumerTopic: string,
+  probePrefix: string,
+  consumerGroup: string,
+): Promise<void> {
+  const engineWriter = new ClickHouseSpanWriter(clickhouse);
+  const inserted = new Map<string, { startEpochMs: number; ackEpochMs: number }>();
+  // The consumer's own writer, timed. startConsumer wraps it in its insert-slot limiter, so the start time
+  // here is when the insert really began (waiting for a slot counts as time before it).
+  const timedWriter: SpanRowWriter = {
+    async writeEncoded(table, chunks, token) {
+      const startEpochMs = Date.now();
+      await engineWriter.writeEncoded(table, chunks, token);
+      if (table !== TABLE_OTEL_TRACES) return;
+      const ackEpochMs = Date.now();
+      for (const chunk of chunks) {
+        const service = probeServiceIn(chunk, probePrefix);
+        if (service !== undefined && !inserted.has(service))
+          inserted.set(service, { startEpochMs, ackEpochMs });
+      }
+    },
+  };
+  const consumer = await startConsumer(envFor(consumerTopic, consumerGroup), {
     clickhouse,
     logger: silentLogger,
+    writer: timedWriter,
   });
+  // Freshness is about records arriving at a running consumer, not about its first group join.
+  const joinDeadline = Date.now() + 30_000;
+  while (consumer.stats().assignedPartitions.length === 0 && Date.now() < joinDeadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  send({ type: 'watching' });
+
   const pending = new Map<string, number>();
-  const freshness: number[] = [];
+  const seen: { service: string; ackEpochMs: number; visibleEpochMs: number }[] = [];
+  let probeQueries = 0;
+  let probeQueryMs = 0;
   let finishing = false;
-  process.on('message', (message: ParentMessage) => {
-    if (message.type === 'probe') pending.set(message.service, message.ackEpochMs);
-    else finishing = true;
-  });
-  send({ type: 'gateway-ready' });
   let deadline = Number.POSITIVE_INFINITY;
   while (!finishing || (pending.size > 0 && Date.now() < deadline)) {
+    for (let message = inbox.shift(); message !== undefined; message = inbox.shift()) {
+      if (message.type === 'probe') pending.set(message.service, message.ackEpochMs);
+      else if (message.type === 'finish') finishing = true;
+      else throw new Error(`unexpected '${message.type}' during a watch`);
+    }
+    if (parentGone) finishing = true;
     if (finishing && deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + 30_000;
     if (pending.size > 0) {
+      const queryStartMs = performance.now();
       const result = await clickhouse.client.query({
         query: 'SELECT DISTINCT ServiceName FROM otel_traces WHERE ServiceName IN {s:Array(String)}',
         query_params: { s: [...pending.keys()] },
         format: 'JSONEachRow',
       });
+      const rows = await result.json<{ ServiceName: string }>();
+      probeQueries++;
+      probeQueryMs += performance.now() - queryStartMs;
       const nowMs = Date.now();
-      for (const row of await result.json<{ ServiceName: string }>()) {
-        const ackMs = pending.get(row.ServiceName);
-        if (ackMs === undefined) continue;
-        freshness.push(nowMs - ackMs);
+      for (const row of rows) {
+        const ackEpochMs = pending.get(row.ServiceName);
+        if (ackEpochMs === undefined) continue;
+        seen.push({ service: row.ServiceName, ackEpochMs, visibleEpochMs: nowMs });
         pending.delete(row.ServiceName);
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, PROBE_POLL_MS));
   }
   await consumer.stop();
-  send({ type: 'freshness', ms: freshness, unseen: pending.size, memory: memory() });
+  // Matched only now: a probe's rows can be visible before its insert's promise has resolved.
+  const probes = seen.map(({ service, ackEpochMs, visibleEpochMs }): ProbeTiming => {
+    const insert = inserted.get(service);
+    return {
+      ackEpochMs,
+      visibleMs: visibleEpochMs - ackEpochMs,
+      insertStartMs: insert && insert.startEpochMs - ackEpochMs,
+      insertAckMs: insert && insert.ackEpochMs - ackEpochMs,
+    };
+  });
+  const { totals } = consumer.stats();
+  send({
+    type: 'freshness',
+    probes,
+    unseen: pending.size,
+    batches: totals.batchesWritten,
+    spans: totals.tracesWritten,
+    probeQueries,
+    probeQueryMs,
+    memory: memory(),
+  });
 }
 
 try {
