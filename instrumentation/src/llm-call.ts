@@ -17,7 +17,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { classifyFailure } from './classify-failure.js';
+import { classifyFailure, type FailureClassification } from './classify-failure.js';
 import type { ResolvedInstrumentationConfig } from './internal-types.js';
 import type { LlmCall, LlmHttpInfo, LlmRequestInfo, LlmResponseInfo } from './llm-call-types.js';
 import { modelIdSpecificity, parseModelIdShared } from './parse-model-id.js';
@@ -91,14 +91,6 @@ function requestAttributes(request: LlmRequestInfo): Attributes {
   return a;
 }
 
-function guard(what: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    diag.debug(`modelwatch: ${what} failed`, error);
-  }
-}
-
 function shortMessage(error: unknown, failureClass: string): string {
   const raw = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
   const message =
@@ -106,17 +98,40 @@ function shortMessage(error: unknown, failureClass: string): string {
   return message ? `${failureClass}: ${message}` : failureClass;
 }
 
+/**
+ * One call's span. Facts reported while the call runs (response, HTTP, TTFT, failure) are kept in plain
+ * fields and written to the span once, in finish(), with ONE setAttributes call: every attribute the SDK
+ * stores costs it an options object and a validity check (a WeakSet in @opentelemetry/core 3.x), so
+ * setting each fact as it arrives, sometimes twice (a stream's merged responses), and through intermediate
+ * Attributes objects cost more than the span itself. Nothing is lost by waiting: an unended span is never
+ * exported, and attributes set after end() would be dropped anyway.
+ */
 class RecordedLlmCall implements LlmCall {
   readonly span: Span;
   private ended = false;
-  private firstTokenSeen = false;
-  private responseModel: string | undefined;
-  private outputMessages: unknown;
-  // The last HTTP status the patcher reported: a body that fails to parse after a 2xx is the provider's
-  // fault, but the SyntaxError itself carries no status.
-  private responseStatus: number | undefined;
   // performance.now() at the call's real start, for TTFT with sub-millisecond precision.
   private readonly startPerfMs: number;
+  private ttftMs: number | undefined = undefined;
+  // Response facts (the last defined value of each wins, as when they were set one by one).
+  private responseModel: string | undefined = undefined;
+  private responseId: string | undefined = undefined;
+  private finishReasons: readonly string[] | undefined = undefined;
+  private inputTokens: number | undefined = undefined;
+  private outputTokens: number | undefined = undefined;
+  private cacheReadInputTokens: number | undefined = undefined;
+  private cacheWriteInputTokens: number | undefined = undefined;
+  private reasoningOutputTokens: number | undefined = undefined;
+  private outputMessages: unknown = undefined;
+  // HTTP facts. responseStatus is also what the classifier gets: a body that fails to parse after a 2xx is
+  // the provider's fault, but the SyntaxError itself carries no status.
+  private responseStatus: number | undefined = undefined;
+  private requestId: string | undefined = undefined;
+  private remainingRequests: number | undefined = undefined;
+  private remainingTokens: number | undefined = undefined;
+  private retryAfterS: number | undefined = undefined;
+  private retryCount: number | undefined = undefined;
+  // Failure facts, set by fail() only.
+  private failure: FailureClassification | undefined = undefined;
 
   constructor(
     span: Span,
@@ -130,58 +145,47 @@ class RecordedLlmCall implements LlmCall {
   }
 
   firstToken(): void {
-    // Patchers call this for every content chunk of a stream: after the first, return before allocating.
-    if (this.firstTokenSeen || this.ended) return;
-    this.firstTokenSeen = true;
+    // Patchers call this for every content chunk of a stream: after the first, return at once.
+    if (this.ttftMs !== undefined || this.ended) return;
+    this.ttftMs = performance.now() - this.startPerfMs;
+  }
+
+  // try/catch inline in each method rather than a guard(fn) helper: no closure per call.
+  response(info: LlmResponseInfo): void {
+    if (this.ended || !info) return;
     try {
-      const ttftMs = performance.now() - this.startPerfMs;
-      this.span.setAttribute(sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS, ttftMs);
-      this.span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttftMs / 1000);
+      this.responseModel = nonEmptyString(info.responseModel) ?? this.responseModel;
+      this.responseId = nonEmptyString(info.responseId) ?? this.responseId;
+      const reasons = info.finishReasons;
+      if (Array.isArray(reasons) && reasons.length > 0) this.finishReasons = reasons;
+      this.inputTokens = finite(info.inputTokens) ?? this.inputTokens;
+      this.outputTokens = finite(info.outputTokens) ?? this.outputTokens;
+      this.cacheReadInputTokens = finite(info.cacheReadInputTokens) ?? this.cacheReadInputTokens;
+      this.cacheWriteInputTokens = finite(info.cacheWriteInputTokens) ?? this.cacheWriteInputTokens;
+      this.reasoningOutputTokens = finite(info.reasoningOutputTokens) ?? this.reasoningOutputTokens;
+      if (info.outputMessages !== undefined) this.outputMessages = info.outputMessages;
     } catch (error) {
-      diag.debug('modelwatch: firstToken failed', error);
+      diag.debug('modelwatch: response failed', error);
     }
   }
 
-  response(info: LlmResponseInfo): void {
-    guard('response', () => {
-      if (this.ended || !info) return;
-      const a: Attributes = {};
-      setIfDefined(a, sc.ATTR_GEN_AI_RESPONSE_MODEL, info.responseModel);
-      setIfDefined(a, sc.ATTR_GEN_AI_RESPONSE_ID, info.responseId);
-      if (info.finishReasons && info.finishReasons.length > 0) {
-        setIfDefined(a, sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, info.finishReasons);
-      }
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, info.inputTokens);
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, info.outputTokens);
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, info.cacheReadInputTokens);
-      // Both names: v1.41 consumers read cache_creation, the genai repo renamed it to cache_write.
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, info.cacheWriteInputTokens);
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, info.cacheWriteInputTokens);
-      setIfDefined(a, sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, info.reasoningOutputTokens);
-      this.span.setAttributes(a);
-      if (info.responseModel) this.responseModel = info.responseModel;
-      if (info.outputMessages !== undefined) this.outputMessages = info.outputMessages;
-    });
-  }
-
   http(info: LlmHttpInfo): void {
-    guard('http', () => this.recordHttp(info));
+    try {
+      this.recordHttp(info);
+    } catch (error) {
+      diag.debug('modelwatch: http failed', error);
+    }
   }
 
   fail(error: unknown): void {
-    guard('fail', () => {
-      if (this.ended) return;
+    if (this.ended) return;
+    try {
       const failure = classifyFailure(error, { responseStatus: this.responseStatus });
-      const a: Attributes = {
-        [sc.ATTR_MODELWATCH_FAILURE_CLASS]: failure.failureClass,
-        [sc.ATTR_MODELWATCH_FAILURE_ORIGIN]: failure.origin,
-        [sc.ATTR_ERROR_TYPE]: failure.errorType,
-      };
-      setIfDefined(a, sc.ATTR_HTTP_RESPONSE_STATUS_CODE, failure.httpStatus);
-      setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, failure.retryAfterS);
-      this.span.setAttributes(a);
+      this.failure = failure;
+      this.responseStatus = finite(failure.httpStatus) ?? this.responseStatus;
+      this.retryAfterS = finite(failure.retryAfterS) ?? this.retryAfterS;
       // SDK errors carry the response headers: request id and rate-limit state matter most on failures.
-      const carrier = error as { headers?: unknown; requestID?: unknown; request_id?: unknown } | null;
+      const carrier = error as { headers?: unknown; requestID?: unknown } | null;
       if (carrier && typeof carrier === 'object') {
         const requestId = typeof carrier.requestID === 'string' ? carrier.requestID : undefined;
         if (carrier.headers && typeof carrier.headers === 'object') {
@@ -196,66 +200,104 @@ class RecordedLlmCall implements LlmCall {
         name: exceptionName,
         message: error instanceof Error ? error.message : message,
       });
-      this.finish();
-    });
+    } catch (caught) {
+      diag.debug('modelwatch: fail failed', caught);
+    }
+    this.end();
   }
 
   end(): void {
-    guard('end', () => {
-      if (this.ended) return;
-      this.finish();
-    });
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      this.span.setAttributes(this.endAttributes());
+    } catch (error) {
+      diag.debug('modelwatch: end failed', error);
+    }
+    try {
+      this.span.end();
+    } catch (error) {
+      diag.debug('modelwatch: span.end failed', error);
+    }
   }
 
   private recordHttp(info: LlmHttpInfo): void {
     if (this.ended || !info) return;
-    if (typeof info.statusCode === 'number') this.responseStatus = info.statusCode;
-    const a: Attributes = {};
-    setIfDefined(a, sc.ATTR_HTTP_RESPONSE_STATUS_CODE, info.statusCode);
+    const status = finite(info.statusCode);
+    if (status !== undefined) this.responseStatus = status;
     const headers = info.headers;
-    setIfDefined(
-      a,
-      sc.ATTR_MODELWATCH_PROVIDER_REQUEST_ID,
-      info.requestId ?? readFirstHeader(headers, REQUEST_ID_HEADERS),
-    );
-    setIfDefined(
-      a,
-      sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS,
-      readNumericHeader(headers, REMAINING_REQUESTS_HEADERS),
-    );
-    setIfDefined(
-      a,
-      sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS,
-      readNumericHeader(headers, REMAINING_TOKENS_HEADERS),
-    );
-    // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
-    if (!isSuccessStatus(info.statusCode))
-      setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_AFTER_S, readRetryAfterS(headers));
-    setIfDefined(a, sc.ATTR_MODELWATCH_RETRY_COUNT, info.retryCount);
-    this.span.setAttributes(a);
-  }
-
-  /** Model columns, output content, then the one span.end(). */
-  private finish(): void {
-    this.ended = true;
-    try {
-      this.span.setAttributes(this.modelAttributes());
-      const output = contentAttribute(this.config, 'output', this.outputMessages);
-      if (output !== undefined) this.span.setAttribute(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, output);
-    } finally {
-      this.span.end();
+    this.requestId =
+      nonEmptyString(info.requestId) ??
+      nonEmptyString(readFirstHeader(headers, REQUEST_ID_HEADERS)) ??
+      this.requestId;
+    if (headers) {
+      this.remainingRequests =
+        readNumericHeader(headers, REMAINING_REQUESTS_HEADERS) ?? this.remainingRequests;
+      this.remainingTokens = readNumericHeader(headers, REMAINING_TOKENS_HEADERS) ?? this.remainingTokens;
+      // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
+      if (!isSuccessStatus(status)) this.retryAfterS = finite(readRetryAfterS(headers)) ?? this.retryAfterS;
     }
+    this.retryCount = finite(info.retryCount) ?? this.retryCount;
   }
 
-  /**
-   * family/version/snapshot from the response model unless it is less specific than the request model:
-   * Azure has answered `gpt-4` to a request for a dated deployment, Gemini answers with aliases. Both raw ids
-   * stay on the span (gen_ai.request.model / gen_ai.response.model); modelwatch.model.resolved names the
-   * one the columns came from.
-   */
-  private modelAttributes(): Readonly<Attributes> {
-    return modelAttributesFor(this.request.provider, this.request.requestModel, this.responseModel);
+  /** Every fact gathered during the call, the model columns and the output content, as one object. */
+  private endAttributes(): Attributes {
+    const a: Attributes = {};
+    if (this.ttftMs !== undefined) {
+      a[sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] = this.ttftMs;
+      a[sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = this.ttftMs / 1000;
+    }
+    if (this.responseModel !== undefined) a[sc.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+    if (this.responseId !== undefined) a[sc.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+    // The SDK copies array values, so the patcher's array is not kept by the span.
+    if (this.finishReasons !== undefined)
+      a[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = this.finishReasons as string[];
+    if (this.inputTokens !== undefined) a[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = this.inputTokens;
+    if (this.outputTokens !== undefined) a[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = this.outputTokens;
+    if (this.cacheReadInputTokens !== undefined)
+      a[sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = this.cacheReadInputTokens;
+    if (this.cacheWriteInputTokens !== undefined) {
+      // Both names: v1.41 consumers read cache_creation, the genai repo renamed it to cache_write.
+      a[sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = this.cacheWriteInputTokens;
+      a[sc.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = this.cacheWriteInputTokens;
+    }
+    if (this.reasoningOutputTokens !== undefined)
+      a[sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = this.reasoningOutputTokens;
+    if (this.responseStatus !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = this.responseStatus;
+    if (this.requestId !== undefined) a[sc.ATTR_MODELWATCH_PROVIDER_REQUEST_ID] = this.requestId;
+    if (this.remainingRequests !== undefined)
+      a[sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS] = this.remainingRequests;
+    if (this.remainingTokens !== undefined)
+      a[sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS] = this.remainingTokens;
+    if (this.retryAfterS !== undefined) a[sc.ATTR_MODELWATCH_RETRY_AFTER_S] = this.retryAfterS;
+    if (this.retryCount !== undefined) a[sc.ATTR_MODELWATCH_RETRY_COUNT] = this.retryCount;
+    const failure = this.failure;
+    if (failure !== undefined) {
+      a[sc.ATTR_MODELWATCH_FAILURE_CLASS] = failure.failureClass;
+      a[sc.ATTR_MODELWATCH_FAILURE_ORIGIN] = failure.origin;
+      a[sc.ATTR_ERROR_TYPE] = failure.errorType;
+    }
+    const model = modelColumnsFor(this.request.provider, this.request.requestModel, this.responseModel);
+    if (model !== undefined) {
+      a[sc.ATTR_MODELWATCH_MODEL_FAMILY] = model.family;
+      a[sc.ATTR_MODELWATCH_MODEL_VERSION] = model.version;
+      a[sc.ATTR_MODELWATCH_MODEL_SNAPSHOT] = model.snapshot;
+      if (model.resolved) a[sc.ATTR_MODELWATCH_MODEL_RESOLVED] = model.resolved;
+    }
+    const output = contentAttribute(this.config, 'output', this.outputMessages);
+    if (output !== undefined) a[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = output;
+    return a;
   }
+}
+
+/** A non-empty string, else undefined (what setIfDefined kept). */
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A finite number, else undefined. */
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 function isSuccessStatus(status: number | undefined): boolean {
@@ -263,45 +305,83 @@ function isSuccessStatus(status: number | undefined): boolean {
 }
 
 // Every span of a process names the same few (provider, request model, response model) triples; the model
-// columns for each are computed once. Dropped whole when full, like parseModelId's memo.
+// columns for each are computed once. Dropped whole when full, like parseModelId's memo. Keyed by a Map per
+// level rather than a joined string: no string is built per call.
 const MAX_MEMOISED_MODEL_PAIRS = 256;
-const modelAttributesMemo = new Map<string, Readonly<Attributes>>();
-const NO_MODEL_ATTRIBUTES: Readonly<Attributes> = Object.freeze({});
+interface ModelColumns {
+  family: string;
+  version: string;
+  snapshot: string;
+  /** The raw id the columns came from (modelwatch.model.resolved). */
+  resolved: string | undefined;
+}
+const modelColumnsMemo = new Map<string, Map<string, Map<string, ModelColumns | null>>>();
+let memoisedModelPairs = 0;
+const last: {
+  provider: string | undefined;
+  requestModel: string | undefined;
+  responseModel: string | undefined;
+  columns: ModelColumns | undefined;
+} = { provider: undefined, requestModel: undefined, responseModel: undefined, columns: undefined };
 
-function modelAttributesFor(
+/**
+ * family/version/snapshot from the response model unless it is less specific than the request model:
+ * Azure has answered `gpt-4` to a request for a dated deployment, Gemini answers with aliases. Both raw ids
+ * stay on the span (gen_ai.request.model / gen_ai.response.model); modelwatch.model.resolved names the
+ * one the columns came from. Undefined when neither id names a model.
+ */
+function modelColumnsFor(
   provider: string,
   requestModel: string | undefined,
   responseModel: string | undefined,
-): Readonly<Attributes> {
-  const key = `${provider}\u0000${requestModel ?? ''}\u0000${responseModel ?? ''}`;
-  let attributes = modelAttributesMemo.get(key);
-  if (attributes === undefined) {
-    attributes = computeModelAttributes(provider, requestModel, responseModel);
-    if (modelAttributesMemo.size >= MAX_MEMOISED_MODEL_PAIRS) modelAttributesMemo.clear();
-    modelAttributesMemo.set(key, attributes);
+): ModelColumns | undefined {
+  // Most processes call one model over and over: the last answer is checked before the memo.
+  if (
+    provider === last.provider &&
+    requestModel === last.requestModel &&
+    responseModel === last.responseModel
+  )
+    return last.columns;
+  const byRequest = modelColumnsMemo.get(provider);
+  const byResponse = byRequest?.get(requestModel ?? '');
+  let columns = byResponse?.get(responseModel ?? '');
+  if (columns === undefined) {
+    columns = computeModelColumns(provider, requestModel, responseModel);
+    if (memoisedModelPairs >= MAX_MEMOISED_MODEL_PAIRS) {
+      modelColumnsMemo.clear();
+      memoisedModelPairs = 0;
+    }
+    let requests = modelColumnsMemo.get(provider);
+    if (requests === undefined) modelColumnsMemo.set(provider, (requests = new Map()));
+    let responses = requests.get(requestModel ?? '');
+    if (responses === undefined) requests.set(requestModel ?? '', (responses = new Map()));
+    responses.set(responseModel ?? '', columns);
+    memoisedModelPairs++;
   }
-  return attributes;
+  last.provider = provider;
+  last.requestModel = requestModel;
+  last.responseModel = responseModel;
+  last.columns = columns ?? undefined;
+  return last.columns;
 }
 
-function computeModelAttributes(
+function computeModelColumns(
   provider: string,
   requestModel: string | undefined,
   responseModel: string | undefined,
-): Readonly<Attributes> {
+): ModelColumns | null {
   const fromRequest = parseModelIdShared(requestModel, provider);
   const fromResponse = parseModelIdShared(responseModel, provider);
   const useResponse =
     fromResponse.family !== '' && modelIdSpecificity(fromResponse) >= modelIdSpecificity(fromRequest);
   const chosen = useResponse ? fromResponse : fromRequest;
-  const resolved = useResponse ? responseModel : requestModel;
-  if (chosen.family === '') return NO_MODEL_ATTRIBUTES;
-  const a: Attributes = {
-    [sc.ATTR_MODELWATCH_MODEL_FAMILY]: chosen.family,
-    [sc.ATTR_MODELWATCH_MODEL_VERSION]: chosen.version,
-    [sc.ATTR_MODELWATCH_MODEL_SNAPSHOT]: chosen.snapshot,
+  if (chosen.family === '') return null;
+  return {
+    family: chosen.family,
+    version: chosen.version,
+    snapshot: chosen.snapshot,
+    resolved: (useResponse ? responseModel : requestModel) || undefined,
   };
-  setIfDefined(a, sc.ATTR_MODELWATCH_MODEL_RESOLVED, resolved);
-  return Object.freeze(a);
 }
 
 /** A call whose span could not be created: every method is a no-op, the host call proceeds untouched. */

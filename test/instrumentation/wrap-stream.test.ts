@@ -106,6 +106,25 @@ describe('wrapAsyncIterable', () => {
     assert.deepEqual(events, ['source:1', 'source:closed', 'chunk:1', 'end']);
   });
 
+  it('asks the source for its iterator only when read, and leaves it alone once finished', async () => {
+    const { hooks, events } = recorder<number>();
+    let iteratorsMade = 0;
+    const source = {
+      [Symbol.asyncIterator]: () => {
+        iteratorsMade++;
+        return numbers(1, events);
+      },
+    };
+    const wrapped = wrapAsyncIterable(source, hooks);
+    assert.equal(iteratorsMade, 0, 'wrapping alone does not start the source');
+    assert.deepEqual(await wrapped.next(), { done: false, value: 1 });
+    assert.deepEqual(await wrapped.next(), { done: true, value: undefined });
+    assert.deepEqual(await wrapped.next(), { done: true, value: undefined });
+    assert.deepEqual(await wrapped.return(), { done: true, value: undefined });
+    assert.equal(iteratorsMade, 1);
+    assert.deepEqual(events, ['source:1', 'chunk:1', 'source:closed', 'end']);
+  });
+
   it('swallows exceptions thrown by hooks', async () => {
     const { hooks, events } = recorder<number>({ throwingHooks: true });
     const seen: number[] = [];

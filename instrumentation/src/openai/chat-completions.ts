@@ -137,10 +137,23 @@ export class ChatCompletionStreamState implements StreamState {
     return this.finishReasons.length > 0;
   }
 
+  /** Called once the stream ended; a fresh object each time (the accumulated one stays ours). */
   result(): LlmResponseInfo {
-    const info: LlmResponseInfo = { ...this.info };
-    if (this.finishReasons.length > 0)
-      info.finishReasons = Array.from(this.finishReasons, (r) => r ?? 'unknown');
+    const info: LlmResponseInfo = {
+      responseId: this.info.responseId,
+      responseModel: this.info.responseModel,
+      inputTokens: this.info.inputTokens,
+      outputTokens: this.info.outputTokens,
+      cacheReadInputTokens: this.info.cacheReadInputTokens,
+      reasoningOutputTokens: this.info.reasoningOutputTokens,
+    };
+    const count = this.finishReasons.length;
+    if (count > 0) {
+      // A plain loop: the array is holey when n > 1 and a choice never finished.
+      const reasons: string[] = new Array<string>(count);
+      for (let i = 0; i < count; i++) reasons[i] = this.finishReasons[i] ?? 'unknown';
+      info.finishReasons = reasons;
+    }
     if (this.texts) info.outputMessages = this.texts.map((text) => ({ role: 'assistant', content: text }));
     return info;
   }

@@ -36,14 +36,16 @@ export function withAttemptCounter(options: unknown, counter: AttemptCounter): u
 
 /** The wrapper for `Client.prototype.buildRequest(options, { retryCount })` in both SDKs. */
 export function patchBuildRequest<F extends (...args: never[]) => unknown>(original: F): F {
-  function buildRequest(this: unknown, ...args: unknown[]): unknown {
-    const options = args[0] as OptionsBag | null | undefined;
+  const call = original as unknown as (this: unknown, options: unknown, meta: unknown) => unknown;
+  // Named parameters rather than a rest array: this runs for every request the client makes, ours or not.
+  function buildRequest(this: unknown, options: OptionsBag | null | undefined, meta: unknown): unknown {
     const counter = options?.[COUNTER];
     if (counter instanceof AttemptCounter) {
-      const retryCount = (args[1] as { retryCount?: unknown } | undefined)?.retryCount;
+      const retryCount = (meta as { retryCount?: unknown } | undefined)?.retryCount;
       counter.attempts = (typeof retryCount === 'number' ? retryCount : counter.attempts) + 1;
     }
-    return (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
+    // eslint-disable-next-line prefer-rest-params -- forwards exactly what the SDK passed, without a copy
+    return arguments.length <= 2 ? call.call(this, options, meta) : Reflect.apply(call, this, arguments);
   }
   return buildRequest as unknown as F;
 }

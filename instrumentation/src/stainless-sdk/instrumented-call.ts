@@ -9,8 +9,8 @@ import type { ResolvedInstrumentationConfig } from '../internal-types.js';
 import { startLlmCall } from '../llm-call.js';
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
 import { providerFromBaseUrl, resolveProvider } from '../provider-from-base-url.js';
-import { AttemptCounter, withAttemptCounter } from './attempt-counter.js';
-import { observeApiPromise, type StreamState } from './observe-api-promise.js';
+import { withAttemptCounter } from './attempt-counter.js';
+import { ApiCallObserver, observeApiPromise, type StreamState } from './observe-api-promise.js';
 
 /** What one patched method knows about its API. */
 export interface CallSpec<Params> {
@@ -96,12 +96,8 @@ export function callInstrumented<Params>(
   const config = host.activeConfig();
   if (config === undefined) return original.apply(resource, args);
 
-  let started: {
-    call: ReturnType<typeof startLlmCall>;
-    attempts: AttemptCounter;
-    callArgs: unknown[];
-    signal: AbortSignal | undefined;
-  };
+  let observer: ApiCallObserver;
+  let countedOptions: unknown;
   try {
     const params = (args[0] ?? {}) as Params;
     const baseURL = baseURLOf(resource);
@@ -112,34 +108,33 @@ export function callInstrumented<Params>(
       serverPort: endpoint.serverPort,
     });
     const call = startLlmCall(host.tracer, config, request);
-    const attempts = new AttemptCounter();
-    const callArgs = args.slice();
-    callArgs[1] = withAttemptCounter(args[1], attempts);
     const signal = (args[1] as { signal?: unknown } | undefined)?.signal;
-    started = { call, attempts, callArgs, signal: signal instanceof AbortSignal ? signal : undefined };
+    observer = new ApiCallObserver(
+      call,
+      spec,
+      config.captureMessageContent,
+      signal instanceof AbortSignal ? signal : undefined,
+    );
+    countedOptions = withAttemptCounter(args[1], observer);
   } catch (error) {
     diag.debug('modelwatch: could not start the LLM span; calling the SDK uninstrumented', error);
     return original.apply(resource, args);
   }
 
-  const { call, attempts, callArgs, signal } = started;
+  const call = observer.call;
   let result: unknown;
   try {
-    result = context.with(trace.setSpan(context.active(), call.span), () =>
-      original.apply(resource, callArgs),
-    );
+    const ctx = trace.setSpan(context.active(), call.span);
+    // context.with's own (fn, thisArg, ...args) form: no closure per call. create() takes (body, options);
+    // anything after them is passed through as the caller gave it.
+    result =
+      args.length <= 2
+        ? context.with(ctx, original, resource, args[0], countedOptions)
+        : context.with(ctx, original, resource, args[0], countedOptions, ...args.slice(2));
   } catch (error) {
     // The SDK itself threw synchronously (e.g. invalid arguments): record it, rethrow it unchanged.
     call.fail(error);
     throw error;
   }
-  return observeApiPromise(result, {
-    call,
-    attempts,
-    signal,
-    captureContent: config.captureMessageContent,
-    responseInfo: spec.responseInfo,
-    failureOf: spec.failureOf,
-    streamState: spec.streamState,
-  });
+  return observeApiPromise(result, observer);
 }

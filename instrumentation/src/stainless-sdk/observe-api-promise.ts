@@ -17,8 +17,8 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { LlmCall, LlmResponseInfo } from '../llm-call-types.js';
-import { hasIteratorMethod, wrapStreamIterator } from '../wrap-stream.js';
-import type { AttemptCounter } from './attempt-counter.js';
+import { hasIteratorMethod, wrapStreamIterator, type StreamHooks } from '../wrap-stream.js';
+import { AttemptCounter } from './attempt-counter.js';
 
 /** Per-call reader of streamed chunks (one implementation per API). */
 export interface StreamState {
@@ -31,12 +31,8 @@ export interface StreamState {
   result(): LlmResponseInfo;
 }
 
-export interface ObservedCall {
-  call: LlmCall;
-  attempts: AttemptCounter;
-  /** The caller's AbortSignal: a stream that stops early because it fired is a cancellation. */
-  signal: AbortSignal | undefined;
-  captureContent: boolean;
+/** What the observer needs to know about the patched method's API (a subset of its CallSpec). */
+export interface ResultReaders {
   responseInfo(result: unknown, captureContent: boolean): LlmResponseInfo;
   /** A 200 that still means failure (Responses `status: 'failed'`). */
   failureOf?(result: unknown): Error | undefined;
@@ -62,35 +58,102 @@ interface ApiPromiseInternals {
   then?: unknown;
 }
 
-function guarded<A extends unknown[]>(what: string, fn: (...args: A) => void): (...args: A) => void {
-  return (...args: A) => {
-    try {
-      fn(...args);
-    } catch (error) {
-      diag.debug(`modelwatch: ${what} failed`, error);
+/**
+ * Everything one call's observation needs, in one object: it is also the call's attempt counter (the
+ * patched `buildRequest` finds it in the request options) and, for a stream, the stream's hooks. One
+ * object and a few bound callbacks per call instead of a closure per hook: this runs for every LLM call.
+ * Every callback is guarded: an instrumentation bug is logged with diag.debug, never thrown at the caller.
+ */
+export class ApiCallObserver extends AttemptCounter implements StreamHooks<unknown> {
+  // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
+  // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
+  private seen: object | undefined = undefined;
+  private state: StreamState | undefined = undefined;
+  /** Bound once per call: handed to the SDK's promises. */
+  readonly onParsed = (result: unknown): void => this.result(result);
+  readonly onFailed = (error: unknown): void => this.error(error);
+  readonly onResponse = (props: ResponseProps): void => this.http(props);
+
+  constructor(
+    readonly call: LlmCall,
+    private readonly readers: ResultReaders,
+    private readonly captureContent: boolean,
+    /** The caller's AbortSignal: a stream that stops early because it fired is a cancellation. */
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    super();
+  }
+
+  private result(result: unknown): void {
+    if (typeof result === 'object' && result !== null) {
+      if (result === this.seen) return;
+      this.seen = result;
     }
-  };
+    try {
+      const readers = this.readers;
+      if (readers.streamState && hasIteratorMethod(result)) {
+        this.state = readers.streamState(this.captureContent);
+        wrapStreamIterator(result, this);
+        return;
+      }
+      this.call.response(readers.responseInfo(result, this.captureContent));
+      const failure = readers.failureOf?.(result);
+      if (failure) this.call.fail(failure);
+      else this.call.end();
+    } catch (error) {
+      diag.debug('modelwatch: recording the result failed', error);
+    }
+  }
+
+  private error(error: unknown): void {
+    try {
+      this.call.http({ retryCount: this.retryCount });
+      this.call.fail(error);
+    } catch (caught) {
+      diag.debug('modelwatch: recording the failure failed', caught);
+    }
+  }
+
+  private http(props: ResponseProps): void {
+    // LlmCall.http never throws; reading `props` is all that could.
+    try {
+      const response = props?.response;
+      this.call.http({
+        statusCode: response?.status,
+        headers: response?.headers,
+        retryCount: this.retryCount,
+      });
+    } catch (error) {
+      diag.debug('modelwatch: recording the HTTP response failed', error);
+    }
+  }
+
+  // StreamHooks (wrapStreamIterator guards them and calls onEnd/onError at most once).
+  onChunk(chunk: unknown): void {
+    if (this.state!.onChunk(chunk)) this.call.firstToken();
+  }
+
+  onEnd(): void {
+    const state = this.state!;
+    const call = this.call;
+    call.response(state.result());
+    const failure = state.failure?.();
+    if (failure) return call.fail(failure);
+    // The SDKs end a stream quietly when the caller's signal aborts it; without a terminal event that is
+    // a cancellation, not a success. (A `break` does not abort the caller's signal.)
+    if (!state.completed && this.signal?.aborted) return call.fail(abortError(this.signal));
+    call.end();
+  }
+
+  onError(error: unknown): void {
+    this.call.response(this.state!.result());
+    this.call.fail(error);
+  }
 }
 
 /** Attaches span bookkeeping to the SDK's promise and returns that same promise. */
-export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
+export function observeApiPromise<P>(apiPromise: P, observer: ApiCallObserver): P {
   const promise = apiPromise as unknown as ApiPromiseInternals | null;
-  const { call, attempts } = observed;
-  const onResult = guarded('recording the result', (result: unknown) => {
-    if (observed.streamState && hasIteratorMethod(result)) {
-      instrumentStream(result, observed, observed.streamState(observed.captureContent));
-      return;
-    }
-    call.response(observed.responseInfo(result, observed.captureContent));
-    const failure = observed.failureOf?.(result);
-    if (failure) call.fail(failure);
-    else call.end();
-  });
-  const onError = guarded('recording the failure', (error: unknown) => {
-    call.http({ retryCount: attempts.retryCount });
-    call.fail(error);
-  });
-
   if (
     promise === null ||
     typeof promise !== 'object' ||
@@ -99,35 +162,15 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
   ) {
     // Not a Stainless APIPromise (a custom transport, a future SDK): a plain thenable is safe to observe.
     if (promise !== null && typeof promise?.then === 'function')
-      Promise.resolve(apiPromise).then(onResult, onError);
-    else call.end();
+      Promise.resolve(apiPromise).then(observer.onParsed, observer.onFailed);
+    else observer.call.end();
     return apiPromise;
   }
 
   // Registered before the caller can await, so the HTTP facts are on the span before any parse runs.
-  promise.responsePromise.then(
-    guarded('recording the HTTP response', (props: ResponseProps) =>
-      call.http({
-        statusCode: props.response?.status,
-        headers: props.response?.headers,
-        retryCount: attempts.retryCount,
-      }),
-    ),
-    onError,
-  );
-
-  // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
-  // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
-  let seen: object | undefined;
-  const onResultOnce = (result: unknown): void => {
-    if (typeof result === 'object' && result !== null) {
-      if (result === seen) return;
-      seen = result;
-    }
-    onResult(result);
-  };
-  hookParse(promise, onResultOnce, onError);
-  hookDerivations(promise, onResultOnce, onError);
+  promise.responsePromise.then(observer.onResponse, observer.onFailed);
+  hookParse(promise, observer, true);
+  hookDerivations(promise, observer);
 
   // `.asResponse()` alone never parses: the caller reads the body, so the call ends with the headers.
   const originalAsResponse = promise.asResponse;
@@ -135,7 +178,7 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
     promise.asResponse = function asResponseObserved(this: unknown): unknown {
       if ((this as ApiPromiseInternals).parsedPromise === undefined)
         promise.responsePromise!.then(
-          () => call.end(),
+          () => observer.call.end(),
           () => undefined,
         );
       return originalAsResponse.call(this);
@@ -144,12 +187,8 @@ export function observeApiPromise<P>(apiPromise: P, observed: ObservedCall): P {
   return apiPromise;
 }
 
-/** Wraps `parseResponse` of one APIPromise; `onResult` may be omitted for derived promises (errors only). */
-function hookParse(
-  promise: ApiPromiseInternals,
-  onResult: ((result: unknown) => void) | undefined,
-  onError: (error: unknown) => void,
-): void {
+/** Wraps `parseResponse` of one APIPromise; derived promises pass `withResult: false` (errors only). */
+function hookParse(promise: ApiPromiseInternals, observer: ApiCallObserver, withResult: boolean): void {
   const original = promise.parseResponse;
   if (typeof original !== 'function') return;
   promise.parseResponse = function parseResponseObserved(
@@ -161,17 +200,17 @@ function hookParse(
     try {
       parsed = original.call(this, client, props);
     } catch (error) {
-      onError(error);
+      observer.onFailed(error);
       throw error;
     }
     return Promise.resolve(parsed).then(
       (result) => {
-        onResult?.(result);
+        if (withResult) observer.onParsed(result);
         return result;
       },
       (error: unknown) => {
         // The body failed to parse (malformed JSON) or reading it failed mid-way.
-        onError(error);
+        observer.onFailed(error);
         throw error;
       },
     );
@@ -179,54 +218,24 @@ function hookParse(
 }
 
 /** Hooks `_thenUnwrap` so promises derived from this one (helpers, `.parse()`) are observed too. */
-function hookDerivations(
-  promise: ApiPromiseInternals,
-  onResult: (result: unknown) => void,
-  onError: (error: unknown) => void,
-): void {
+function hookDerivations(promise: ApiPromiseInternals, observer: ApiCallObserver): void {
   const original = promise._thenUnwrap;
   if (typeof original !== 'function') return;
   promise._thenUnwrap = function thenUnwrapObserved(this: unknown, transform, ...rest): unknown {
     const derived = original.call(
       this,
       function transformObserved(this: unknown, result: unknown, props: unknown): unknown {
-        onResult(result);
+        observer.onParsed(result);
         return transform.call(this, result, props);
       },
       ...rest,
     ) as ApiPromiseInternals | null;
     if (derived !== null && typeof derived === 'object') {
-      hookParse(derived, undefined, onError);
-      hookDerivations(derived, onResult, onError);
+      hookParse(derived, observer, false);
+      hookDerivations(derived, observer);
     }
     return derived;
   };
-}
-
-function instrumentStream(
-  stream: { iterator: () => AsyncIterator<unknown> },
-  observed: ObservedCall,
-  state: StreamState,
-): void {
-  const { call, signal } = observed;
-  wrapStreamIterator(stream, {
-    onChunk(chunk) {
-      if (state.onChunk(chunk)) call.firstToken();
-    },
-    onEnd() {
-      call.response(state.result());
-      const failure = state.failure?.();
-      if (failure) return call.fail(failure);
-      // The SDKs end a stream quietly when the caller's signal aborts it; without a terminal event that is
-      // a cancellation, not a success. (A `break` does not abort the caller's signal.)
-      if (!state.completed && signal?.aborted) return call.fail(abortError(signal));
-      call.end();
-    },
-    onError(error) {
-      call.response(state.result());
-      call.fail(error);
-    },
-  });
 }
 
 function abortError(signal: AbortSignal): unknown {
