@@ -140,6 +140,18 @@ export class WireReader {
     return (this.buf as NodeBufferSlices).hexSlice(start, end);
   }
 
+  /**
+   * Skips length-delimited bytes without a view or copy; returns where they start (they end at `pos`). The
+   * other length-delimited reads keep their own copy of these lines: calling this from them cost the
+   * gateway's split ~6% (measured), likely by inlining budget.
+   */
+  skipBytes(): number {
+    const end = this.lengthEnd();
+    const start = this.pos;
+    this.pos = end;
+    return start;
+  }
+
   /** Length-delimited bytes, as a view into the body (protobufjs' BufferReader also hands out a view). */
   bytes(): Buffer {
     const end = this.lengthEnd();

@@ -6,13 +6,12 @@
  * (529 for overloaded) and the `request-id`, `anthropic-ratelimit-*-remaining`, `retry-after` headers.
  */
 import {
-  DEFAULT_INPUT_TOKENS,
-  DEFAULT_REPLY_TEXT,
   errorTypeForStatus,
-  estimateTokens,
   simulatedId,
   splitIntoChunks,
+  replyContent,
   type ErrorReply,
+  type ReplyContent,
   type Reply,
   type SimulatedErrorType,
   type SimulatedRequest,
@@ -22,22 +21,22 @@ import {
   type SuccessReply,
 } from './reply.js';
 import {
+  dispatchReply,
   playStreamPieces,
-  resetConnection,
   sendJson,
   sendMalformedJson,
   startSimulatorServer,
   startSse,
-  waitUnlessClosed,
   writeSse,
   type Exchange,
+  type ReplyWriters,
 } from './simulator-http.js';
 
 export function startAnthropicSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return startSimulatorServer({
     ...options,
     baseURLPath: '',
-    routes: { 'POST /v1/messages': messages },
+    routes: { 'POST /v1/messages': (exchange) => dispatchReply(exchange, messages) },
     notFound: (res, method, path) => {
       const requestId = simulatedId('req');
       sendJson(
@@ -54,56 +53,34 @@ export function startAnthropicSimulator(options: SimulatorOptions = {}): Promise
   });
 }
 
-async function messages({ request, reply, res }: Exchange): Promise<void> {
-  switch (reply.kind) {
-    case 'success':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      sendJson(res, 200, baseHeaders(reply), messageObject(content(request, reply), reply.finishReason));
-      return;
-    case 'stream':
-      if (!request.stream)
-        return messages({
-          request,
-          reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs },
-          res,
-        });
-      await stream({ request, reply, res }, reply);
-      return;
-    case 'error': {
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      const headers = errorHeaders(reply);
-      sendJson(
-        res,
-        reply.status,
-        headers,
-        reply.body ??
-          errorBody(
-            reply.errorType ?? errorTypeForStatus(reply.status),
-            reply.message,
-            headers['request-id'],
-          ),
+/** Anthropic's Messages shapes; the delays, hangs and resets are simulator-http's. */
+const messages: ReplyWriters = {
+  streamOnlyWhenAsked: true,
+  success({ request, res }, reply) {
+    sendJson(res, 200, baseHeaders(reply), messageObject(content(request, reply), reply.finishReason));
+  },
+  stream,
+  error({ res }, reply) {
+    const headers = errorHeaders(reply);
+    sendJson(
+      res,
+      reply.status,
+      headers,
+      reply.body ??
+        errorBody(reply.errorType ?? errorTypeForStatus(reply.status), reply.message, headers['request-id']),
+    );
+  },
+  malformed({ request, res }, reply) {
+    if (request.stream) {
+      startSse(res, baseHeaders(reply));
+      res.end(
+        'event: message_start\ndata: {"type": "message_start", "message": {"id": "msg_broken", "ty\n\n',
       );
-      return;
+    } else {
+      sendMalformedJson(res, baseHeaders(reply));
     }
-    case 'malformed':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      if (request.stream) {
-        startSse(res, baseHeaders(reply));
-        res.end(
-          'event: message_start\ndata: {"type": "message_start", "message": {"id": "msg_broken", "ty\n\n',
-        );
-      } else {
-        sendMalformedJson(res, baseHeaders(reply));
-      }
-      return;
-    case 'reset':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      resetConnection(res);
-      return;
-    case 'hang':
-      return;
-  }
-}
+  },
+};
 
 function baseHeaders(reply: Exclude<Reply, { kind: 'hang' } | { kind: 'reset' }>): Record<string, string> {
   const headers: Record<string, string> = { 'request-id': reply.requestId ?? simulatedId('req') };
@@ -151,21 +128,10 @@ function errorBody(
   return body;
 }
 
-interface Content {
-  model: string;
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
-}
+type Content = ReplyContent;
 
 function content(request: SimulatedRequest, reply: SuccessReply | StreamReply): Content {
-  const text = reply.text ?? DEFAULT_REPLY_TEXT;
-  return {
-    model: reply.model ?? request.model ?? 'claude-sonnet-4-5',
-    text,
-    inputTokens: reply.inputTokens ?? DEFAULT_INPUT_TOKENS,
-    outputTokens: reply.outputTokens ?? estimateTokens(text),
-  };
+  return replyContent(request, reply, 'claude-sonnet-4-5');
 }
 
 function usage(inputTokens: number, outputTokens: number): Record<string, unknown> {

@@ -18,13 +18,12 @@ import type { Http2ServerResponse } from 'node:http2';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import {
-  DEFAULT_INPUT_TOKENS,
-  DEFAULT_REPLY_TEXT,
   errorTypeForStatus,
-  estimateTokens,
   simulatedId,
   splitIntoChunks,
+  replyContent,
   type ErrorReply,
+  type ReplyContent,
   type SimulatedErrorType,
   type SimulatedRequest,
   type Simulator,
@@ -33,11 +32,12 @@ import {
   type SuccessReply,
 } from './reply.js';
 import {
+  dispatchReply,
   resetConnection,
   sendJson,
   startSimulatorServer,
   waitUnlessClosed,
-  type Exchange,
+  type ReplyWriters,
 } from './simulator-http.js';
 
 const MODEL_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
@@ -128,7 +128,7 @@ export function startBedrockSimulator(options: BedrockSimulatorOptions = {}): Pr
           model: decodeURIComponent(match[1]!),
           stream: match[2] === 'converse-stream' || match[2] === 'invoke-with-response-stream',
         }),
-        handler: writeReply,
+        handler: (exchange) => dispatchReply(exchange, writers),
       },
     ],
     notFound: (res, _method, path) =>
@@ -160,62 +160,50 @@ export function bedrockVendorOf(modelId: string): BedrockVendor {
   return 'anthropic';
 }
 
-async function writeReply({ request, reply, res }: Exchange<Http2ServerResponse>): Promise<void> {
-  const operation = MODEL_PATH.exec(request.path)![2] as BedrockOperation;
-  switch (reply.kind) {
-    case 'hang':
-      return;
-    case 'reset':
-      if (await waitUnlessClosed(res, reply.delayMs)) resetConnection(res);
-      return;
-    case 'malformed':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      if (request.stream) {
-        // A frame whose prelude promises more bytes than follow: the client's decoder fails mid-stream.
-        res.writeHead(200, {
-          ...baseHeaders(reply.requestId),
-          'content-type': 'application/vnd.amazon.eventstream',
-        });
-        res.end(Buffer.from([0, 0, 0, 200, 0, 0, 0, 0, 1, 2, 3, 4]));
-      } else {
-        sendBedrockJson(
-          res,
-          200,
-          reply.requestId,
-          '{"output": {"message": {"role": "assistant", "content": [{"te',
-        );
-      }
-      return;
-    case 'error':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      sendError(res, bedrockError(reply), reply);
-      return;
-    case 'success':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      if (operation === 'converse' || operation === 'converse-stream') {
-        sendBedrockJson(res, 200, reply.requestId, converseBody(request, reply), reply.headers);
-      } else {
-        const vendor = bedrockVendorOf(request.model ?? '');
-        const r = render(request, reply, vendor);
-        sendBedrockJson(res, 200, reply.requestId, invokeBody(vendor, r), {
-          'x-amzn-bedrock-input-token-count': String(r.inputTokens),
-          'x-amzn-bedrock-output-token-count': String(r.outputTokens),
-          'x-amzn-bedrock-invocation-latency': '1',
-          ...reply.headers,
-        });
-      }
-      return;
-    case 'stream':
-      await writeStream(request, operation, reply, res);
-      return;
-  }
+/** Bedrock's shapes; the delays, hangs and resets are simulator-http's. */
+const writers: ReplyWriters<Http2ServerResponse> = {
+  success({ request, res }, reply) {
+    const operation = operationOf(request);
+    if (operation === 'converse' || operation === 'converse-stream') {
+      sendBedrockJson(res, 200, reply.requestId, converseBody(request, reply), reply.headers);
+    } else {
+      const vendor = bedrockVendorOf(request.model ?? '');
+      const r = render(request, reply, vendor);
+      sendBedrockJson(res, 200, reply.requestId, invokeBody(vendor, r), {
+        'x-amzn-bedrock-input-token-count': String(r.inputTokens),
+        'x-amzn-bedrock-output-token-count': String(r.outputTokens),
+        'x-amzn-bedrock-invocation-latency': '1',
+        ...reply.headers,
+      });
+    }
+  },
+  stream: ({ request, res }, reply) => writeStream(request, operationOf(request), reply, res),
+  error: ({ res }, reply) => sendError(res, bedrockError(reply), reply),
+  malformed({ request, res }, reply) {
+    if (request.stream) {
+      // A frame whose prelude promises more bytes than follow: the client's decoder fails mid-stream.
+      res.writeHead(200, {
+        ...baseHeaders(reply.requestId),
+        'content-type': 'application/vnd.amazon.eventstream',
+      });
+      res.end(Buffer.from([0, 0, 0, 200, 0, 0, 0, 0, 1, 2, 3, 4]));
+    } else {
+      sendBedrockJson(
+        res,
+        200,
+        reply.requestId,
+        '{"output": {"message": {"role": "assistant", "content": [{"te',
+      );
+    }
+  },
+};
+
+/** The route matched MODEL_PATH, so the operation is always there. */
+function operationOf(request: SimulatedRequest): BedrockOperation {
+  return MODEL_PATH.exec(request.path)![2] as BedrockOperation;
 }
 
-interface Rendered {
-  model: string;
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
+interface Rendered extends ReplyContent {
   finishReason: string;
 }
 
@@ -235,12 +223,8 @@ function render(
   reply: SuccessReply | StreamReply,
   format: BedrockVendor | 'converse',
 ): Rendered {
-  const text = reply.text ?? DEFAULT_REPLY_TEXT;
   return {
-    model: reply.model ?? request.model ?? 'anthropic.claude-3-5-sonnet-20241022-v2:0',
-    text,
-    inputTokens: reply.inputTokens ?? DEFAULT_INPUT_TOKENS,
-    outputTokens: reply.outputTokens ?? estimateTokens(text),
+    ...replyContent(request, reply, 'anthropic.claude-3-5-sonnet-20241022-v2:0'),
     finishReason: reply.finishReason ?? DEFAULT_FINISH[format],
   };
 }

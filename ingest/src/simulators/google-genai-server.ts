@@ -16,12 +16,12 @@
 import type { ServerResponse } from 'node:http';
 import {
   DEFAULT_INPUT_TOKENS,
-  DEFAULT_REPLY_TEXT,
   errorTypeForStatus,
-  estimateTokens,
   simulatedId,
   splitIntoChunks,
+  replyContent,
   type ErrorReply,
+  type ReplyContent,
   type SimulatedErrorType,
   type SimulatedRequest,
   type Simulator,
@@ -30,14 +30,14 @@ import {
   type SuccessReply,
 } from './reply.js';
 import {
+  dispatchReply,
   playStreamPieces,
-  resetConnection,
   sendJson,
   startSimulatorServer,
   startSse,
   waitUnlessClosed,
   writeSse,
-  type Exchange,
+  type ReplyWriters,
 } from './simulator-http.js';
 
 /** `…/models/{model}:{method}`; the model segment never contains '/' or ':' on either backend. */
@@ -89,7 +89,7 @@ export function startGoogleGenAISimulator(options: GoogleGenAISimulatorOptions =
           model: decodeURIComponent(match[1]!),
           stream: match[2] === 'streamGenerateContent',
         }),
-        handler: writeReply,
+        handler: (exchange) => dispatchReply(exchange, writers),
       },
     ],
     notFound: (res, method, path) =>
@@ -100,58 +100,32 @@ export function startGoogleGenAISimulator(options: GoogleGenAISimulatorOptions =
   });
 }
 
-async function writeReply({ request, reply, res }: Exchange): Promise<void> {
-  switch (reply.kind) {
-    case 'hang':
-      return; // the client's timeout or abort ends it; close() destroys the socket otherwise
-    case 'reset':
-      if (await waitUnlessClosed(res, reply.delayMs)) resetConnection(res);
-      return;
-    case 'malformed':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      if (request.stream) {
-        startSse(res, reply.headers ?? {});
-        writeSse(res, '{"candidates": [{"content": {"parts": [{"text": "cut');
-        res.end();
-      } else {
-        sendJson(
-          res,
-          200,
-          reply.headers ?? {},
-          '{"candidates": [{"content": {"role": "model", "parts": [{"te',
-        );
-      }
-      return;
-    case 'error':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      writeError(request, reply, res);
-      return;
-    case 'success':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      sendJson(res, 200, reply.headers ?? {}, fullResponse(request, reply));
-      return;
-    case 'stream':
-      await writeStream(request, reply, res);
-      return;
-  }
-}
+/** Gemini's shapes; the delays, hangs and resets are simulator-http's. */
+const writers: ReplyWriters = {
+  success({ request, res }, reply) {
+    sendJson(res, 200, reply.headers ?? {}, fullResponse(request, reply));
+  },
+  stream: ({ request, res }, reply) => writeStream(request, reply, res),
+  error: ({ request, res }, reply) => writeError(request, reply, res),
+  malformed({ request, res }, reply) {
+    if (request.stream) {
+      startSse(res, reply.headers ?? {});
+      writeSse(res, '{"candidates": [{"content": {"parts": [{"text": "cut');
+      res.end();
+    } else {
+      sendJson(res, 200, reply.headers ?? {}, '{"candidates": [{"content": {"role": "model", "parts": [{"te');
+    }
+  },
+};
 
-interface Rendered {
-  model: string;
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
+interface Rendered extends ReplyContent {
   finishReason: string;
   responseId: string;
 }
 
 function render(request: SimulatedRequest, reply: SuccessReply | StreamReply): Rendered {
-  const text = reply.text ?? DEFAULT_REPLY_TEXT;
   return {
-    model: reply.model ?? request.model ?? 'gemini-2.5-flash',
-    text,
-    inputTokens: reply.inputTokens ?? DEFAULT_INPUT_TOKENS,
-    outputTokens: reply.outputTokens ?? estimateTokens(text),
+    ...replyContent(request, reply, 'gemini-2.5-flash'),
     finishReason: reply.finishReason ?? 'STOP',
     // Gemini has no request-id header; the body's responseId is the id users quote in support requests.
     responseId: reply.requestId ?? simulatedId('resp'),

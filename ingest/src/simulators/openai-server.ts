@@ -8,12 +8,12 @@
  */
 import {
   DEFAULT_INPUT_TOKENS,
-  DEFAULT_REPLY_TEXT,
   errorTypeForStatus,
-  estimateTokens,
   simulatedId,
   splitIntoChunks,
+  replyContent,
   type ErrorReply,
+  type ReplyContent,
   type Reply,
   type SimulatedErrorType,
   type SimulatedRequest,
@@ -23,15 +23,15 @@ import {
   type SuccessReply,
 } from './reply.js';
 import {
+  dispatchReply,
   playStreamPieces,
-  resetConnection,
   sendJson,
   sendMalformedJson,
   startSimulatorServer,
   startSse,
-  waitUnlessClosed,
   writeSse,
   type Exchange,
+  type ReplyWriters,
 } from './simulator-http.js';
 
 export function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -39,9 +39,9 @@ export function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Si
     ...options,
     baseURLPath: '/v1',
     routes: {
-      'POST /v1/chat/completions': (exchange) => answer(exchange, chatCompletions),
-      'POST /v1/responses': (exchange) => answer(exchange, responses),
-      'POST /v1/embeddings': (exchange) => answer(exchange, embeddings),
+      'POST /v1/chat/completions': (exchange) => dispatchReply(exchange, chatCompletionWriters),
+      'POST /v1/responses': (exchange) => dispatchReply(exchange, responseWriters),
+      'POST /v1/embeddings': (exchange) => dispatchReply(exchange, embeddingWriters),
     },
     notFound: (res, method, path) =>
       sendJson(res, 404, baseHeaders({}), {
@@ -61,23 +61,15 @@ interface Endpoint {
   stream(exchange: Exchange, reply: StreamReply): Promise<void>;
 }
 
-async function answer({ request, reply, res }: Exchange, endpoint: Endpoint): Promise<void> {
-  switch (reply.kind) {
-    case 'success':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
+function writersFor(endpoint: Endpoint): ReplyWriters {
+  return {
+    // A scenario may script a stream for a non-streaming request; answer in the shape the client asked for.
+    streamOnlyWhenAsked: true,
+    success({ request, res }, reply) {
       sendJson(res, 200, baseHeaders(reply), endpoint.json(request, reply));
-      return;
-    case 'stream':
-      // A scenario may script a stream for a non-streaming request; answer in the shape the client asked for.
-      if (!request.stream)
-        return answer(
-          { request, reply: { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs }, res },
-          endpoint,
-        );
-      await endpoint.stream({ request, reply, res }, reply);
-      return;
-    case 'error':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
+    },
+    stream: (exchange, reply) => endpoint.stream(exchange, reply),
+    error({ res }, reply) {
       sendJson(
         res,
         reply.status,
@@ -86,23 +78,16 @@ async function answer({ request, reply, res }: Exchange, endpoint: Endpoint): Pr
           error: errorObject(reply.errorType ?? errorTypeForStatus(reply.status), reply.message, reply.code),
         },
       );
-      return;
-    case 'malformed':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
+    },
+    malformed({ request, res }, reply) {
       if (request.stream) {
         startSse(res, baseHeaders(reply));
         res.end('data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": "Hel\n\n');
       } else {
         sendMalformedJson(res, baseHeaders(reply));
       }
-      return;
-    case 'reset':
-      if (!(await waitUnlessClosed(res, reply.delayMs))) return;
-      resetConnection(res);
-      return;
-    case 'hang':
-      return;
-  }
+    },
+  };
 }
 
 function baseHeaders(
@@ -167,21 +152,10 @@ const OPENAI_ERRORS: Record<SimulatedErrorType, [type: string, code: string | nu
   ],
 };
 
-interface Content {
-  model: string;
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
-}
+type Content = ReplyContent;
 
 function content(request: SimulatedRequest, reply: SuccessReply | StreamReply): Content {
-  const text = reply.text ?? DEFAULT_REPLY_TEXT;
-  return {
-    model: reply.model ?? request.model ?? 'gpt-4o-mini',
-    text,
-    inputTokens: reply.inputTokens ?? DEFAULT_INPUT_TOKENS,
-    outputTokens: reply.outputTokens ?? estimateTokens(text),
-  };
+  return replyContent(request, reply, 'gpt-4o-mini');
 }
 
 function field(body: unknown, name: string): unknown {
@@ -427,3 +401,7 @@ const embeddings: Endpoint = {
     sendJson(res, 200, baseHeaders(reply), embeddings.json(request, { ...reply, kind: 'success' }));
   },
 };
+
+const chatCompletionWriters = writersFor(chatCompletions);
+const responseWriters = writersFor(responses);
+const embeddingWriters = writersFor(embeddings);

@@ -143,6 +143,29 @@ export function defaultReply(request: SimulatedRequest): Reply {
   return request.stream ? { kind: 'stream' } : { kind: 'success' };
 }
 
+/** What a success or stream reply says, with the defaults filled in. */
+export interface ReplyContent {
+  model: string;
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** The reply's content; the model defaults to the request's, then to the provider's `defaultModel`. */
+export function replyContent(
+  request: SimulatedRequest,
+  reply: SuccessReply | StreamReply,
+  defaultModel: string,
+): ReplyContent {
+  const text = reply.text ?? DEFAULT_REPLY_TEXT;
+  return {
+    model: reply.model ?? request.model ?? defaultModel,
+    text,
+    inputTokens: reply.inputTokens ?? DEFAULT_INPUT_TOKENS,
+    outputTokens: reply.outputTokens ?? estimateTokens(text),
+  };
+}
+
 /** Roughly one token per word, as a stand-in when a scenario does not fix the count. */
 export function estimateTokens(text: string): number {
   let words = 0;

@@ -19,11 +19,14 @@ import {
 import type { AddressInfo, Server, Socket } from 'node:net';
 import {
   defaultReply,
+  type ErrorReply,
+  type MalformedReply,
   type Reply,
   type RespondFn,
   type SimulatedRequest,
   type Simulator,
   type StreamReply,
+  type SuccessReply,
 } from './reply.js';
 
 /** Headers a scenario must never see (and that the simulators never log). */
@@ -368,6 +371,55 @@ export function resetConnection(res: SimulatorResponse): void {
 /** Holds the request open with no answer until the client gives up or the simulator closes. */
 export function hang(_res: ServerResponse): Promise<void> {
   return Promise.resolve();
+}
+
+/**
+ * A provider's wire format for each reply kind that has a body. `dispatchReply` has already waited the
+ * reply's `delayMs` (and given up if the client left) before calling `success`, `error` or `malformed`;
+ * `stream` plays its own delays.
+ */
+export interface ReplyWriters<R extends SimulatorResponse = ServerResponse> {
+  success(exchange: Exchange<R>, reply: SuccessReply): void;
+  stream(exchange: Exchange<R>, reply: StreamReply): Promise<void>;
+  error(exchange: Exchange<R>, reply: ErrorReply): void;
+  malformed(exchange: Exchange<R>, reply: MalformedReply): void;
+  /**
+   * Answer a scripted stream to a request that did not ask to stream as a success (after the stream's
+   * first-token delay), in the shape the client asked for. Set where the body's `stream` flag, not the
+   * path, picks the shape (OpenAI, Anthropic).
+   */
+  streamOnlyWhenAsked?: boolean;
+}
+
+/** Plays one reply: its delay, then the provider's writer, a connection reset, or no answer at all. */
+export async function dispatchReply<R extends SimulatorResponse>(
+  exchange: Exchange<R>,
+  writers: ReplyWriters<R>,
+): Promise<void> {
+  const { reply, res } = exchange;
+  switch (reply.kind) {
+    case 'hang':
+      return; // the client's timeout or abort ends it; close() destroys the connection otherwise
+    case 'reset':
+      if (await waitUnlessClosed(res, reply.delayMs)) resetConnection(res);
+      return;
+    case 'stream':
+      if (writers.streamOnlyWhenAsked === true && !exchange.request.stream) {
+        const success: SuccessReply = { ...reply, kind: 'success', delayMs: reply.firstTokenDelayMs };
+        return dispatchReply({ ...exchange, reply: success }, writers);
+      }
+      await writers.stream(exchange, reply);
+      return;
+    case 'success':
+      if (await waitUnlessClosed(res, reply.delayMs)) writers.success(exchange, reply);
+      return;
+    case 'error':
+      if (await waitUnlessClosed(res, reply.delayMs)) writers.error(exchange, reply);
+      return;
+    case 'malformed':
+      if (await waitUnlessClosed(res, reply.delayMs)) writers.malformed(exchange, reply);
+      return;
+  }
 }
 
 /** How a simulated stream ended, so the provider can write its closing events (or not). */
