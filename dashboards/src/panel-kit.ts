@@ -32,7 +32,7 @@ import { PanelBuilder as HeatmapPanelBuilder } from '@grafana/grafana-foundation
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanelBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { ClickHouseQueryBuilder, DATASOURCE, QueryFormat } from './datasource.js';
+import { ClickHouseQueryBuilder, DATASOURCE, QueryFormat, type QueryFormatValue } from './datasource.js';
 
 export interface Steps {
   warn: number;
@@ -56,6 +56,35 @@ interface PanelCommon {
   height?: number;
 }
 
+/** The setters every panel builder has (each returns the builder itself). */
+interface CommonPanelBuilder {
+  title(title: string): this;
+  description(description: string): this;
+  datasource(datasource: typeof DATASOURCE): this;
+  withTarget(target: ClickHouseQueryBuilder): this;
+  unit(unit: string): this;
+  span(w: number): this;
+  height(h: number): this;
+  thresholds(thresholds: ThresholdsConfigBuilder): this;
+}
+
+/** The house defaults every factory applies first; the per-kind size is the default when `o` has none. */
+function common<B extends CommonPanelBuilder>(
+  builder: B,
+  o: PanelCommon,
+  kind: { format: QueryFormatValue; width: number; height: number; steps?: Steps },
+): B {
+  return builder
+    .title(o.title)
+    .description(o.description)
+    .datasource(DATASOURCE)
+    .withTarget(new ClickHouseQueryBuilder(o.sql, kind.format))
+    .unit(o.unit)
+    .span(o.width ?? kind.width)
+    .height(o.height ?? kind.height)
+    .thresholds(colourSteps(kind.steps));
+}
+
 export interface TimeseriesOptions extends PanelCommon {
   steps?: Steps;
   stacked?: boolean;
@@ -66,15 +95,12 @@ export interface TimeseriesOptions extends PanelCommon {
 }
 
 export function timeseries(o: TimeseriesOptions): Builder<Panel> {
-  const panel = new TimeseriesPanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .withTarget(new ClickHouseQueryBuilder(o.sql, QueryFormat.TimeSeries))
-    .unit(o.unit)
-    .span(o.width ?? 12)
-    .height(o.height ?? 8)
-    .thresholds(colourSteps(o.steps))
+  const panel = common(new TimeseriesPanelBuilder(), o, {
+    format: QueryFormat.TimeSeries,
+    width: 12,
+    height: 8,
+    steps: o.steps,
+  })
     .displayName('${__field.labels.series}')
     .legend(
       new VizLegendOptionsBuilder()
@@ -112,15 +138,12 @@ export interface TableOptions extends PanelCommon {
 }
 
 export function table(o: TableOptions): Builder<Panel> {
-  const panel = new TablePanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .withTarget(new ClickHouseQueryBuilder(o.sql, QueryFormat.Table))
-    .unit(o.unit)
-    .span(o.width ?? 24)
-    .height(o.height ?? 9)
-    .thresholds(colourSteps(o.steps))
+  const panel = common(new TablePanelBuilder(), o, {
+    format: QueryFormat.Table,
+    width: 24,
+    height: 9,
+    steps: o.steps,
+  })
     .interval(o.minInterval ?? '1m')
     .filterable(true);
   for (const [name, c] of Object.entries(o.columns ?? {})) {
@@ -146,15 +169,7 @@ export interface StatOptions extends PanelCommon {
 }
 
 export function stat(o: StatOptions): Builder<Panel> {
-  return new StatPanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .withTarget(new ClickHouseQueryBuilder(o.sql, QueryFormat.Table))
-    .unit(o.unit)
-    .span(o.width ?? 6)
-    .height(o.height ?? 4)
-    .thresholds(colourSteps(o.steps))
+  return common(new StatPanelBuilder(), o, { format: QueryFormat.Table, width: 6, height: 4, steps: o.steps })
     .colorMode(BigValueColorMode.Background)
     .graphMode(BigValueGraphMode.None)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
@@ -166,15 +181,7 @@ export interface BarChartOptions extends PanelCommon {
 
 /** Categories on x (latency buckets, failure classes, finish reasons), one bar per compared version. */
 export function barChart(o: BarChartOptions): Builder<Panel> {
-  return new BarChartPanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .withTarget(new ClickHouseQueryBuilder(o.sql, QueryFormat.Table))
-    .unit(o.unit)
-    .span(o.width ?? 12)
-    .height(o.height ?? 8)
-    .thresholds(colourSteps())
+  return common(new BarChartPanelBuilder(), o, { format: QueryFormat.Table, width: 12, height: 8 })
     .xField(o.xField)
     .orientation(VizOrientation.Vertical)
     .showValue(VisibilityMode.Never)
@@ -188,15 +195,7 @@ export function barChart(o: BarChartOptions): Builder<Panel> {
 
 /** Pre-bucketed heatmap: one column per latency bucket, one row per time bucket. */
 export function heatmap(o: PanelCommon): Builder<Panel> {
-  return new HeatmapPanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .withTarget(new ClickHouseQueryBuilder(o.sql, QueryFormat.TimeSeries))
-    .unit(o.unit)
-    .span(o.width ?? 12)
-    .height(o.height ?? 8)
-    .thresholds(colourSteps())
+  return common(new HeatmapPanelBuilder(), o, { format: QueryFormat.TimeSeries, width: 12, height: 8 })
     .calculate(false)
     .interval('1m')
     .showLegend();

@@ -19,6 +19,25 @@ import OpenAI from 'openai';
 import OpenAIV6 from 'openai-v6';
 import { classifyFailure, type FailureClassification } from '@modelwatch/instrumentation';
 
+// The SDKs' own error constructors, as they call them for an HTTP error response (JSON body, no headers)
+// and for an in-band stream error (no HTTP status: the stream started as a 200).
+const openaiHttpError = (status: number, body: object) =>
+  OpenAI.APIError.generate(status, body, undefined, new Headers());
+const openaiV6HttpError = (status: number, body: object) =>
+  OpenAIV6.APIError.generate(status, body, undefined, new Headers());
+const anthropicHttpError = (status: number, body: object) =>
+  Anthropic.APIError.generate(status, body, undefined, new Headers());
+const openaiStreamError = (body: object) => new OpenAI.APIError(undefined, body, undefined, new Headers());
+/** What the Anthropic SDK throws for a mid-stream `event: error` of this type. */
+const anthropicStreamError = (type: Anthropic.ErrorType, message: string) =>
+  new Anthropic.APIError(
+    undefined,
+    { type: 'error', error: { type, message } },
+    undefined,
+    new Headers(),
+    type,
+  );
+
 const awsMeta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 const googleError = (status: number, rpcStatus: string, message: string) =>
   new ApiError({ status, message: JSON.stringify({ error: { code: status, message, status: rpcStatus } }) });
@@ -69,13 +88,7 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'openai 500 InternalServerError',
-    () =>
-      OpenAI.APIError.generate(
-        500,
-        { error: { message: 'The server had an error', type: 'server_error' } },
-        undefined,
-        new Headers(),
-      ),
+    () => openaiHttpError(500, { error: { message: 'The server had an error', type: 'server_error' } }),
     { failureClass: 'server_error', origin: 'provider', errorType: 'server_error', httpStatus: 500 },
   ],
   [
@@ -85,8 +98,7 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'openai 503',
-    () =>
-      OpenAI.APIError.generate(503, { error: { message: 'Service unavailable' } }, undefined, new Headers()),
+    () => openaiHttpError(503, { error: { message: 'Service unavailable' } }),
     { failureClass: 'overloaded', origin: 'provider', httpStatus: 503 },
   ],
   [
@@ -97,74 +109,50 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   [
     'openai 401 AuthenticationError',
     () =>
-      OpenAI.APIError.generate(
-        401,
-        { error: { message: 'Incorrect API key', type: 'invalid_request_error', code: 'invalid_api_key' } },
-        undefined,
-        new Headers(),
-      ),
+      openaiHttpError(401, {
+        error: { message: 'Incorrect API key', type: 'invalid_request_error', code: 'invalid_api_key' },
+      }),
     { failureClass: 'auth', origin: 'client', errorType: 'invalid_api_key', httpStatus: 401 },
   ],
   [
     'openai 404 NotFoundError',
-    () =>
-      OpenAI.APIError.generate(
-        404,
-        { error: { message: 'The model does not exist', code: 'model_not_found' } },
-        undefined,
-        new Headers(),
-      ),
+    () => openaiHttpError(404, { error: { message: 'The model does not exist', code: 'model_not_found' } }),
     { failureClass: 'bad_request', origin: 'client', errorType: 'model_not_found' },
   ],
   [
     'openai context_length_exceeded',
     () =>
-      OpenAI.APIError.generate(
-        400,
-        {
-          error: {
-            message: "This model's maximum context length is 128000 tokens.",
-            type: 'invalid_request_error',
-            code: 'context_length_exceeded',
-          },
+      openaiHttpError(400, {
+        error: {
+          message: "This model's maximum context length is 128000 tokens.",
+          type: 'invalid_request_error',
+          code: 'context_length_exceeded',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'context_length', origin: 'client', errorType: 'context_length_exceeded' },
   ],
   [
     'openai content_policy_violation',
     () =>
-      OpenAI.APIError.generate(
-        400,
-        {
-          error: {
-            message: 'Your request was rejected by our safety system',
-            code: 'content_policy_violation',
-          },
+      openaiHttpError(400, {
+        error: {
+          message: 'Your request was rejected by our safety system',
+          code: 'content_policy_violation',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'content_filter', origin: 'client', errorType: 'content_policy_violation' },
   ],
   [
     'Azure content filter (ResponsibleAIPolicyViolation) is not a rate limit',
     () =>
-      OpenAI.APIError.generate(
-        400,
-        {
-          error: {
-            code: 'content_filter',
-            message:
-              "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
-            innererror: { code: 'ResponsibleAIPolicyViolation' },
-          },
+      openaiHttpError(400, {
+        error: {
+          code: 'content_filter',
+          message:
+            "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+          innererror: { code: 'ResponsibleAIPolicyViolation' },
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'content_filter', origin: 'client', errorType: 'content_filter' },
   ],
   [
@@ -195,36 +183,20 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'openai 6 RateLimitError',
-    () =>
-      OpenAIV6.APIError.generate(
-        429,
-        { error: { message: 'slow down', code: 'rate_limit_exceeded' } },
-        undefined,
-        new Headers(),
-      ),
+    () => openaiV6HttpError(429, { error: { message: 'slow down', code: 'rate_limit_exceeded' } }),
     { failureClass: 'rate_limited', origin: 'provider' },
   ],
   // Anthropic
   [
     'anthropic 529 overloaded_error',
     () =>
-      Anthropic.APIError.generate(
-        529,
-        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
-        undefined,
-        new Headers(),
-      ),
+      anthropicHttpError(529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'overloaded_error', httpStatus: 529 },
   ],
   [
     'anthropic overloaded body under a 500',
     () =>
-      Anthropic.APIError.generate(
-        500,
-        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
-        undefined,
-        new Headers(),
-      ),
+      anthropicHttpError(500, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'overloaded_error' },
   ],
   [
@@ -247,29 +219,19 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   [
     'anthropic prompt is too long',
     () =>
-      Anthropic.APIError.generate(
-        400,
-        {
-          type: 'error',
-          error: {
-            type: 'invalid_request_error',
-            message: 'prompt is too long: 212000 tokens > 200000 maximum',
-          },
+      anthropicHttpError(400, {
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message: 'prompt is too long: 212000 tokens > 200000 maximum',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'context_length', origin: 'client', errorType: 'invalid_request_error' },
   ],
   [
     'anthropic 403 permission_error',
     () =>
-      Anthropic.APIError.generate(
-        403,
-        { type: 'error', error: { type: 'permission_error', message: 'no access' } },
-        undefined,
-        new Headers(),
-      ),
+      anthropicHttpError(403, { type: 'error', error: { type: 'permission_error', message: 'no access' } }),
     { failureClass: 'auth', origin: 'client', errorType: 'permission_error' },
   ],
   [
@@ -388,33 +350,23 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   [
     'openai mid-stream data: {"error":{"type":"server_error"}}',
     () =>
-      new OpenAI.APIError(
-        undefined,
-        {
-          message: 'The server had an error while processing your request.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-        undefined,
-        new Headers(),
-      ),
+      openaiStreamError({
+        message: 'The server had an error while processing your request.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      }),
     { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
   ],
   [
     'openai mid-stream "engine is currently overloaded" (type server_error)',
     () =>
-      new OpenAI.APIError(
-        undefined,
-        {
-          message: 'The engine is currently overloaded, please try again later.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-        undefined,
-        new Headers(),
-      ),
+      openaiStreamError({
+        message: 'The engine is currently overloaded, please try again later.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      }),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'server_error' },
   ],
   [
@@ -424,24 +376,18 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'openai mid-stream rate_limit_exceeded',
-    () =>
-      new OpenAI.APIError(
-        undefined,
-        { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
-        undefined,
-        new Headers(),
-      ),
+    () => openaiStreamError({ message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }),
     { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_exceeded' },
   ],
   [
     'openai Responses stream `error` event with code server_error',
     () =>
-      new OpenAI.APIError(
-        undefined,
-        { type: 'error', code: 'server_error', message: 'The server had an error', param: null },
-        undefined,
-        new Headers(),
-      ),
+      openaiStreamError({
+        type: 'error',
+        code: 'server_error',
+        message: 'The server had an error',
+        param: null,
+      }),
     { failureClass: 'server_error', origin: 'provider', errorType: 'server_error' },
   ],
   [
@@ -455,152 +401,96 @@ const CASES: ReadonlyArray<readonly [string, () => unknown, Expected]> = [
   ],
   [
     'anthropic mid-stream event: error api_error',
-    () =>
-      new Anthropic.APIError(
-        undefined,
-        { type: 'error', error: { type: 'api_error', message: 'Internal server error' } },
-        undefined,
-        new Headers(),
-        'api_error',
-      ),
+    () => anthropicStreamError('api_error', 'Internal server error'),
     { failureClass: 'server_error', origin: 'provider', errorType: 'api_error' },
   ],
   [
     'anthropic mid-stream event: error overloaded_error',
-    () =>
-      new Anthropic.APIError(
-        undefined,
-        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
-        undefined,
-        new Headers(),
-        'overloaded_error',
-      ),
+    () => anthropicStreamError('overloaded_error', 'Overloaded'),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'overloaded_error' },
   ],
   [
     'anthropic mid-stream event: error rate_limit_error',
     () =>
-      new Anthropic.APIError(
-        undefined,
-        {
-          type: 'error',
-          error: {
-            type: 'rate_limit_error',
-            message: 'Number of request tokens has exceeded your per-minute rate limit.',
-          },
-        },
-        undefined,
-        new Headers(),
+      anthropicStreamError(
         'rate_limit_error',
+        'Number of request tokens has exceeded your per-minute rate limit.',
       ),
     { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_error' },
   ],
   [
     'openai 503 with body type server_error stays overloaded (the status is more precise)',
     () =>
-      OpenAI.APIError.generate(
-        503,
-        { error: { message: 'The service is temporarily unavailable.', type: 'server_error' } },
-        undefined,
-        new Headers(),
-      ),
+      openaiHttpError(503, {
+        error: { message: 'The service is temporarily unavailable.', type: 'server_error' },
+      }),
     { failureClass: 'overloaded', origin: 'provider', errorType: 'server_error', httpStatus: 503 },
   ],
   // A content-filter refusal is never a rate limit, whatever the status.
   [
     'anthropic 400 "Output blocked by content filtering policy"',
     () =>
-      Anthropic.APIError.generate(
-        400,
-        {
-          type: 'error',
-          error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
-        },
-        undefined,
-        new Headers(),
-      ),
+      anthropicHttpError(400, {
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
+      }),
     { failureClass: 'content_filter', origin: 'client', errorType: 'invalid_request_error', httpStatus: 400 },
   ],
   [
     'anthropic content-filter body under a 429',
     () =>
-      Anthropic.APIError.generate(
-        429,
-        {
-          type: 'error',
-          error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
-        },
-        undefined,
-        new Headers(),
-      ),
+      anthropicHttpError(429, {
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'Output blocked by content filtering policy' },
+      }),
     { failureClass: 'content_filter', origin: 'client', httpStatus: 429 },
   ],
   [
     'openai content_filter code under a 429',
     () =>
-      OpenAI.APIError.generate(
-        429,
-        {
-          error: {
-            message: 'The response was filtered.',
-            type: 'invalid_request_error',
-            code: 'content_filter',
-          },
+      openaiHttpError(429, {
+        error: {
+          message: 'The response was filtered.',
+          type: 'invalid_request_error',
+          code: 'content_filter',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'content_filter', origin: 'client', errorType: 'content_filter', httpStatus: 429 },
   ],
   [
     'proxy (LiteLLM) ContentPolicyViolationError under a 429',
     () =>
-      OpenAI.APIError.generate(
-        429,
-        {
-          error: {
-            message: 'litellm.ContentPolicyViolationError: AzureException - The response was filtered',
-            type: null,
-            code: '429',
-          },
+      openaiHttpError(429, {
+        error: {
+          message: 'litellm.ContentPolicyViolationError: AzureException - The response was filtered',
+          type: null,
+          code: '429',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'content_filter', origin: 'client', httpStatus: 429 },
   ],
   [
     'openai moderation rejection (invalid_prompt, usage policy)',
     () =>
-      OpenAI.APIError.generate(
-        400,
-        {
-          error: {
-            message: 'Invalid prompt: your prompt was flagged as potentially violating our usage policy.',
-            type: 'invalid_request_error',
-            code: 'invalid_prompt',
-          },
+      openaiHttpError(400, {
+        error: {
+          message: 'Invalid prompt: your prompt was flagged as potentially violating our usage policy.',
+          type: 'invalid_request_error',
+          code: 'invalid_prompt',
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'content_filter', origin: 'client', errorType: 'invalid_prompt' },
   ],
   [
     'a plain 429 rate limit stays a rate limit',
     () =>
-      Anthropic.APIError.generate(
-        429,
-        {
-          type: 'error',
-          error: {
-            type: 'rate_limit_error',
-            message: "This request would exceed your account's rate limit. Please try again later.",
-          },
+      anthropicHttpError(429, {
+        type: 'error',
+        error: {
+          type: 'rate_limit_error',
+          message: "This request would exceed your account's rate limit. Please try again later.",
         },
-        undefined,
-        new Headers(),
-      ),
+      }),
     { failureClass: 'rate_limited', origin: 'provider', errorType: 'rate_limit_error' },
   ],
   [
@@ -707,12 +597,9 @@ describe('classifyFailure', () => {
       origin: 'client',
       errorType: 'TypeError',
     });
-    const rateLimited = OpenAI.APIError.generate(
-      429,
-      { error: { message: 'slow down', code: 'rate_limit_exceeded' } },
-      undefined,
-      new Headers(),
-    );
+    const rateLimited = openaiHttpError(429, {
+      error: { message: 'slow down', code: 'rate_limit_exceeded' },
+    });
     assert.equal(classifyFailure(rateLimited, { responseStatus: 200 }).failureClass, 'rate_limited');
     assert.deepEqual(classifyFailure(jsonParseError(), {}), classifyFailure(jsonParseError()));
   });

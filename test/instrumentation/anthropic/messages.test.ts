@@ -1,6 +1,6 @@
 /** Anthropic Messages through the real `@anthropic-ai/sdk` 1.x client (and 0.x via manuallyInstrument). */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
@@ -28,50 +28,23 @@ import {
   ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
 } from '@modelwatch/instrumentation';
 import { startAnthropicSimulator } from '../../../ingest/src/simulators/anthropic-server.js';
-import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
-import {
-  assertNoCredentials,
-  onlySpan,
-  setupInMemoryTracing,
-  TEST_API_KEY,
-} from '../openai/sdk-test-harness.js';
+import { onlySpan, TEST_API_KEY, useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
-const tracing = setupInMemoryTracing();
-const instrumentation = new AnthropicInstrumentation();
-instrumentation.setTracerProvider(tracing.provider);
-let scenario: RespondFn = () => ({ kind: 'success' });
-let sim: Simulator;
 const MODEL = 'claude-opus-4-7';
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
-function client(options: { maxRetries?: number; timeoutMs?: number } = {}): Anthropic {
-  return new Anthropic({
-    baseURL: sim.baseURL,
-    apiKey: TEST_API_KEY,
-    maxRetries: options.maxRetries ?? 0,
-    timeout: options.timeoutMs ?? 5000,
-  });
-}
-
 describe('Anthropic messages', () => {
-  before(async () => {
-    instrumentation.manuallyInstrument(anthropicModule);
-    instrumentation.manuallyInstrument(anthropicV0Module);
-    sim = await startAnthropicSimulator({ respond: (request) => scenario(request) });
+  const sdk = useSimulatedSdk({
+    instrumentation: new AnthropicInstrumentation(),
+    modules: [anthropicModule, anthropicV0Module],
+    startSimulator: startAnthropicSimulator,
   });
-  afterEach(() => {
-    assertNoCredentials(tracing.spans());
-    tracing.reset();
-  });
-  after(async () => {
-    instrumentation.manuallyUninstrument(anthropicModule);
-    instrumentation.manuallyUninstrument(anthropicV0Module);
-    await sim.close();
-    await tracing.shutdown();
-  });
+  const { tracing } = sdk;
+  const client = (options?: { maxRetries?: number; timeoutMs?: number }): Anthropic =>
+    new Anthropic(sdk.clientOptions(options));
 
   it('records messages.create with version, usage, request id and rate-limit headers', async () => {
-    scenario = () => ({
+    sdk.scenario = () => ({
       kind: 'success',
       inputTokens: 40,
       outputTokens: 12,
@@ -104,7 +77,7 @@ describe('Anthropic messages', () => {
   });
 
   it('records a raw stream (stream: true) with TTFT, stop reason and output usage', async () => {
-    scenario = () => ({
+    sdk.scenario = () => ({
       kind: 'stream',
       firstTokenDelayMs: 30,
       chunkDelayMs: 3,
@@ -124,7 +97,7 @@ describe('Anthropic messages', () => {
   });
 
   it('records messages.stream() (MessageStream calls create on the instance) as one span', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, chunks: 3 });
+    sdk.scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, chunks: 3 });
     const final = await client().messages.stream({ model: MODEL, max_tokens: 50, messages }).finalMessage();
     assert.equal(final.stop_reason, 'end_turn');
     const span = await onlySpan(tracing);
@@ -133,7 +106,7 @@ describe('Anthropic messages', () => {
   });
 
   it('classifies 529 overloaded as overloaded/provider after the SDK retries', async () => {
-    scenario = () => ({ kind: 'error', status: 529, retryAfterMs: 2 });
+    sdk.scenario = () => ({ kind: 'error', status: 529, retryAfterMs: 2 });
     const error = await client({ maxRetries: 1 })
       .messages.create({ model: MODEL, max_tokens: 10, messages })
       .catch((e: unknown) => e);
@@ -145,7 +118,7 @@ describe('Anthropic messages', () => {
   });
 
   it('classifies a mid-stream overloaded_error event as overloaded/provider', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'overloaded' });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'overloaded' });
     const stream = await client().messages.create({ model: MODEL, max_tokens: 10, messages, stream: true });
     await assert.rejects(async () => {
       for await (const _event of stream) {
@@ -159,7 +132,7 @@ describe('Anthropic messages', () => {
   });
 
   it('classifies a mid-stream api_error event as server_error/provider', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'server' });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'server' });
     const stream = await client().messages.create({ model: MODEL, max_tokens: 10, messages, stream: true });
     await assert.rejects(async () => {
       for await (const _event of stream) {
@@ -173,7 +146,7 @@ describe('Anthropic messages', () => {
   });
 
   it('classifies a malformed 200 body as server_error/provider', async () => {
-    scenario = () => ({ kind: 'malformed' });
+    sdk.scenario = () => ({ kind: 'malformed' });
     const error = await client()
       .messages.create({ model: MODEL, max_tokens: 10, messages })
       .catch((e: unknown) => e);
@@ -186,7 +159,7 @@ describe('Anthropic messages', () => {
 
   it('classifies a content-filter refusal as content_filter/client, even under a 429', async () => {
     for (const status of [400, 429]) {
-      scenario = () => ({ kind: 'error', status, errorType: 'content_filter' });
+      sdk.scenario = () => ({ kind: 'error', status, errorType: 'content_filter' });
       await assert.rejects(
         client().messages.create({ model: MODEL, max_tokens: 10, messages }),
         Anthropic.APIError,
@@ -200,7 +173,7 @@ describe('Anthropic messages', () => {
   });
 
   it('classifies 429 with retry-after, context length and timeouts', async () => {
-    scenario = () => ({ kind: 'error', status: 429, retryAfterS: 7 });
+    sdk.scenario = () => ({ kind: 'error', status: 429, retryAfterS: 7 });
     await assert.rejects(
       client().messages.create({ model: MODEL, max_tokens: 10, messages }),
       Anthropic.RateLimitError,
@@ -210,7 +183,7 @@ describe('Anthropic messages', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_RETRY_AFTER_S], 7);
     tracing.reset();
 
-    scenario = () => ({ kind: 'error', status: 400, errorType: 'context_length' });
+    sdk.scenario = () => ({ kind: 'error', status: 400, errorType: 'context_length' });
     await assert.rejects(
       client().messages.create({ model: MODEL, max_tokens: 10, messages }),
       Anthropic.BadRequestError,
@@ -219,7 +192,7 @@ describe('Anthropic messages', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'context_length');
     tracing.reset();
 
-    scenario = () => ({ kind: 'hang' });
+    sdk.scenario = () => ({ kind: 'hang' });
     await assert.rejects(
       client({ timeoutMs: 120 }).messages.create({ model: MODEL, max_tokens: 10, messages }),
       Anthropic.APIConnectionTimeoutError,
@@ -229,8 +202,8 @@ describe('Anthropic messages', () => {
   });
 
   it('instruments the previous major (0.x, alias anthropic-sdk-v0) via manuallyInstrument', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 5 });
-    const v0 = new AnthropicV0({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
+    sdk.scenario = () => ({ kind: 'stream', firstTokenDelayMs: 5 });
+    const v0 = new AnthropicV0({ baseURL: sdk.sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
     const final = await v0.messages
       .stream({ model: 'claude-3-5-sonnet-20241022', max_tokens: 10, messages })
       .finalMessage();

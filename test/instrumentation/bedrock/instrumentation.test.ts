@@ -3,7 +3,7 @@
  * wire-format simulator; spans asserted from the in-memory exporter.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import * as bedrock from '@aws-sdk/client-bedrock-runtime';
 import {
   ATTR_ERROR_TYPE,
@@ -34,8 +34,8 @@ import {
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startBedrockSimulator } from '../../../ingest/src/simulators/bedrock-server.js';
-import type { Reply, SimulatedRequest, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { setupInMemoryTracing } from '../test-support/in-memory-tracing.js';
+import type { Reply, SimulatedRequest } from '../../../ingest/src/simulators/reply.js';
+import { useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
 const SECRET = 'wJalrXUtnFEMI-test-secret-access-key';
 const ACCESS_KEY = 'AKIATESTACCESSKEY01';
@@ -43,28 +43,24 @@ const PROFILE_ID = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const messages = [{ role: 'user' as const, content: [{ text: 'Why is the sky blue?' }] }];
 
 describe('BedrockRuntimeInstrumentation', () => {
-  const tracing = setupInMemoryTracing();
-  const instrumentation = new BedrockRuntimeInstrumentation();
-  let sim: Simulator;
   let queue: Reply[] = [];
   let seen: SimulatedRequest[] = [];
   const clients: bedrock.BedrockRuntimeClient[] = [];
-
-  before(async () => {
-    instrumentation.setTracerProvider(tracing.provider);
-    instrumentation.manuallyInstrument(bedrock);
-    sim = await startBedrockSimulator({
-      respond: (request: SimulatedRequest) => {
-        seen.push(request);
-        return queue.shift() ?? (request.stream ? { kind: 'stream' } : { kind: 'success' });
-      },
-    });
+  const sdk = useSimulatedSdk({
+    instrumentation: new BedrockRuntimeInstrumentation(),
+    modules: [bedrock],
+    startSimulator: startBedrockSimulator,
+    // Open HTTP/2 sessions would keep the simulator from closing.
+    beforeClose: () => {
+      for (const c of clients) c.destroy();
+    },
+    afterEachTest: false,
   });
-  after(async () => {
-    for (const c of clients) c.destroy();
-    await sim.close();
-    await tracing.shutdown();
-  });
+  const { tracing } = sdk;
+  sdk.scenario = (request) => {
+    seen.push(request);
+    return queue.shift() ?? (request.stream ? { kind: 'stream' } : { kind: 'success' });
+  };
   beforeEach(() => {
     tracing.reset();
     queue = [];
@@ -74,7 +70,7 @@ describe('BedrockRuntimeInstrumentation', () => {
   function client(options: Partial<bedrock.BedrockRuntimeClientConfig> = {}): bedrock.BedrockRuntimeClient {
     const c = new bedrock.BedrockRuntimeClient({
       region: 'us-east-1',
-      endpoint: sim.baseURL,
+      endpoint: sdk.sim.baseURL,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, sessionToken: 'session-token-secret' },
       maxAttempts: 1,
       ...options,
@@ -146,7 +142,7 @@ describe('BedrockRuntimeInstrumentation', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_MODEL_VERSION], '4');
     assert.equal(span.attributes[ATTR_MODELWATCH_MODEL_SNAPSHOT], '20250514');
     assert.equal(span.attributes[ATTR_SERVER_ADDRESS], '127.0.0.1');
-    assert.equal(span.attributes[ATTR_SERVER_PORT], sim.port);
+    assert.equal(span.attributes[ATTR_SERVER_PORT], sdk.sim.port);
     assert.equal(span.status.code, SpanStatusCode.UNSET);
   });
 

@@ -3,7 +3,7 @@
  * wire-format simulator; spans asserted from the in-memory exporter.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import * as genaiV3 from '@google/genai';
 import * as genaiV2 from 'google-genai-v2';
 import {
@@ -33,35 +33,28 @@ import {
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { startGoogleGenAISimulator } from '../../../ingest/src/simulators/google-genai-server.js';
-import type { Reply, SimulatedRequest, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { setupInMemoryTracing } from '../test-support/in-memory-tracing.js';
+import type { Reply, SimulatedRequest } from '../../../ingest/src/simulators/reply.js';
+import { useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
 const API_KEY = 'AIza-test-secret-key-0123456789';
 const MODEL = 'gemini-2.5-flash';
 
 describe('GoogleGenAIInstrumentation', () => {
-  const tracing = setupInMemoryTracing();
   const instrumentation = new GoogleGenAIInstrumentation();
-  let sim: Simulator;
   let queue: Reply[] = [];
   let seen: SimulatedRequest[] = [];
-
-  before(async () => {
-    instrumentation.setTracerProvider(tracing.provider);
-    instrumentation.manuallyInstrument(genaiV3);
-    instrumentation.manuallyInstrument(genaiV2);
-    sim = await startGoogleGenAISimulator({
-      respond: (request: SimulatedRequest) => {
-        seen.push(request);
-        return queue.shift() ?? (request.stream ? { kind: 'stream' } : { kind: 'success' });
-      },
-    });
+  const sdk = useSimulatedSdk({
+    instrumentation,
+    modules: [genaiV3, genaiV2],
+    startSimulator: startGoogleGenAISimulator,
+    uninstrument: () => instrumentation.disable(),
+    afterEachTest: false,
   });
-  after(async () => {
-    instrumentation.disable();
-    await sim.close();
-    await tracing.shutdown();
-  });
+  const { tracing } = sdk;
+  sdk.scenario = (request) => {
+    seen.push(request);
+    return queue.shift() ?? (request.stream ? { kind: 'stream' } : { kind: 'success' });
+  };
   beforeEach(() => {
     tracing.reset();
     queue = [];
@@ -72,7 +65,7 @@ describe('GoogleGenAIInstrumentation', () => {
     new genaiV3.GoogleGenAI({
       apiKey: API_KEY,
       ...options,
-      httpOptions: { baseUrl: sim.baseURL, ...options.httpOptions },
+      httpOptions: { baseUrl: sdk.sim.baseURL, ...options.httpOptions },
     });
 
   // Export may complete after a microtask (SimpleSpanProcessor awaits the exporter in sdk-trace 3.x).
@@ -135,7 +128,7 @@ describe('GoogleGenAIInstrumentation', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_MODEL_FAMILY], 'gemini-flash');
     assert.equal(span.attributes[ATTR_MODELWATCH_MODEL_VERSION], '2.5');
     assert.equal(span.attributes[ATTR_SERVER_ADDRESS], '127.0.0.1');
-    assert.equal(span.attributes[ATTR_SERVER_PORT], sim.port);
+    assert.equal(span.attributes[ATTR_SERVER_PORT], sdk.sim.port);
     assert.equal(span.status.code, SpanStatusCode.UNSET);
   });
 
@@ -281,7 +274,7 @@ describe('GoogleGenAIInstrumentation', () => {
     const vertex = new genaiV3.GoogleGenAI({
       vertexai: true,
       apiKey: API_KEY,
-      httpOptions: { baseUrl: sim.baseURL },
+      httpOptions: { baseUrl: sdk.sim.baseURL },
     });
     await vertex.models.generateContent({ model: MODEL, contents: 'hi' });
     assert.equal((await onlySpan()).attributes[ATTR_GEN_AI_PROVIDER_NAME], 'gcp.vertex_ai');
@@ -289,7 +282,7 @@ describe('GoogleGenAIInstrumentation', () => {
 
   it('instruments the previous major (google-genai-v2 alias) through manuallyInstrument', async () => {
     queue.push({ kind: 'success', inputTokens: 3, outputTokens: 2 });
-    const v2 = new genaiV2.GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: sim.baseURL } });
+    const v2 = new genaiV2.GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: sdk.sim.baseURL } });
     await v2.models.generateContent({ model: 'gemini-1.5-flash-002', contents: 'hi' });
     const span = await onlySpan();
     assert.equal(span.attributes[ATTR_GEN_AI_PROVIDER_NAME], 'gcp.gemini');

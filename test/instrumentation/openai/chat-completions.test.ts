@@ -3,8 +3,9 @@
  * call, with the right attributes for successes, streams, retries and every failure class we can provoke.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import {
@@ -37,26 +38,8 @@ import {
   OpenAIInstrumentation,
 } from '@modelwatch/instrumentation';
 import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
-import type { Reply, RespondFn, SimulatedRequest, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { assertNoCredentials, onlySpan, setupInMemoryTracing, TEST_API_KEY } from './sdk-test-harness.js';
-
-const tracing = setupInMemoryTracing();
-const instrumentation = new OpenAIInstrumentation();
-instrumentation.setTracerProvider(tracing.provider);
-
-// Each test sets the scenario; the simulator asks it per request.
-let scenario: RespondFn = () => ({ kind: 'success' });
-let sim: Simulator;
-const allSpans: ReturnType<typeof tracing.spans> = [];
-
-function client(options: { maxRetries?: number; timeoutMs?: number } = {}): OpenAI {
-  return new OpenAI({
-    baseURL: sim.baseURL,
-    apiKey: TEST_API_KEY,
-    maxRetries: options.maxRetries ?? 0,
-    timeout: options.timeoutMs ?? 5000,
-  });
-}
+import type { Reply } from '../../../ingest/src/simulators/reply.js';
+import { assertNoCredentials, onlySpan, useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
@@ -70,22 +53,22 @@ async function expectRejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('OpenAI chat completions (openai 7)', () => {
-  before(async () => {
-    instrumentation.manuallyInstrument(openaiModule);
-    sim = await startOpenAISimulator({ respond: (request: SimulatedRequest) => scenario(request) });
+  const instrumentation = new OpenAIInstrumentation();
+  const allSpans: ReadableSpan[] = [];
+  // Each test sets the scenario; the simulator asks it per request. The last test checks every span for
+  // credentials at once.
+  const sdk = useSimulatedSdk({
+    instrumentation,
+    modules: [openaiModule],
+    startSimulator: startOpenAISimulator,
+    afterEachTest: (spans) => allSpans.push(...spans),
   });
-  afterEach(() => {
-    allSpans.push(...tracing.spans());
-    tracing.reset();
-  });
-  after(async () => {
-    instrumentation.manuallyUninstrument(openaiModule);
-    await sim.close();
-    await tracing.shutdown();
-  });
+  const { tracing } = sdk;
+  const client = (options?: { maxRetries?: number; timeoutMs?: number }): OpenAI =>
+    new OpenAI(sdk.clientOptions(options));
 
   it('records a successful call with model version, usage, request id and rate-limit headers', async () => {
-    scenario = () => ({
+    sdk.scenario = () => ({
       kind: 'success',
       model: 'gpt-4o-2024-08-06',
       inputTokens: 21,
@@ -125,12 +108,12 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(a[ATTR_MODELWATCH_RETRY_COUNT], 0);
     assert.equal(a[ATTR_MODELWATCH_STREAM], false);
     assert.equal(a[ATTR_SERVER_ADDRESS], '127.0.0.1');
-    assert.equal(a[ATTR_SERVER_PORT], sim.port);
+    assert.equal(a[ATTR_SERVER_PORT], sdk.sim.port);
     assert.equal(a[ATTR_MODELWATCH_FAILURE_CLASS], undefined);
   });
 
   it('keeps .withResponse() and .asResponse() working', async () => {
-    scenario = () => ({ kind: 'success', requestId: 'req_with_response' });
+    sdk.scenario = () => ({ kind: 'success', requestId: 'req_with_response' });
     const { data, response, request_id } = await client()
       .chat.completions.create({ model: 'gpt-4o-mini', messages })
       .withResponse();
@@ -150,7 +133,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('keeps helpers that derive from the APIPromise working (chat.completions.parse)', async () => {
-    scenario = () => ({ kind: 'success', model: 'gpt-4o-2024-11-20' });
+    sdk.scenario = () => ({ kind: 'success', model: 'gpt-4o-2024-11-20' });
     const parsed = await client().chat.completions.parse({ model: 'gpt-4o', messages });
     assert.equal(parsed.choices[0]?.message.content, 'The quick brown fox jumps over the lazy dog.');
     const span = await onlySpan(tracing);
@@ -158,7 +141,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('records a stream: TTFT, usage and finish reason, ending the span when the stream ends', async () => {
-    scenario = () => ({
+    sdk.scenario = () => ({
       kind: 'stream',
       firstTokenDelayMs: 40,
       chunkDelayMs: 5,
@@ -193,7 +176,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('records the chat.completions.stream() helper as one span', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, chunks: 3 });
+    sdk.scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, chunks: 3 });
     const helper = client().chat.completions.stream({ model: 'gpt-4o', messages });
     const final = await helper.finalChatCompletion();
     assert.equal(final.choices[0]?.message.content, 'The quick brown fox jumps over the lazy dog.');
@@ -204,7 +187,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('ends the span of a stream the caller abandons with break', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 8, chunkDelayMs: 5 });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 8, chunkDelayMs: 5 });
     const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true });
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) break;
@@ -216,7 +199,7 @@ describe('OpenAI chat completions (openai 7)', () => {
 
   it('counts the SDK retries after 429s and records the provider throttling', async () => {
     let calls = 0;
-    scenario = () =>
+    sdk.scenario = () =>
       ++calls <= 2
         ? { kind: 'error', status: 429, retryAfterMs: 5, retryAfterS: 1, rateLimit: { remainingRequests: 0 } }
         : { kind: 'success', rateLimit: { remainingRequests: 3 } };
@@ -229,7 +212,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('fails as rate_limited/provider when the retries run out, throwing the SDK error unchanged', async () => {
-    scenario = () => ({
+    sdk.scenario = () => ({
       kind: 'error',
       status: 429,
       retryAfterMs: 5,
@@ -243,7 +226,7 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.ok(error instanceof OpenAI.RateLimitError, `got ${String(error)}`);
     assert.equal(error.status, 429);
     assert.equal(error.code, 'rate_limit_exceeded');
-    assert.equal(sim.requests >= 3, true);
+    assert.equal(sdk.sim.requests >= 3, true);
     const span = await onlySpan(tracing);
     const a = span.attributes;
     assert.equal(span.status.code, SpanStatusCode.ERROR);
@@ -309,7 +292,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   ];
   for (const [title, reply, failureClass, origin, errorClass] of failures) {
     it(`classifies ${title}`, async () => {
-      scenario = () => reply;
+      sdk.scenario = () => reply;
       const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }));
       assert.ok(error instanceof errorClass, `expected ${errorClass.name}, got ${String(error)}`);
       const span = await onlySpan(tracing);
@@ -321,7 +304,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   }
 
   it('classifies a client-side timeout (the server never answers) as timeout', async () => {
-    scenario = () => ({ kind: 'hang' });
+    sdk.scenario = () => ({ kind: 'hang' });
     const error = await expectRejection(
       client({ timeoutMs: 150 }).chat.completions.create({ model: 'gpt-4o', messages }),
     );
@@ -332,7 +315,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('classifies a malformed 200 body as server_error/provider and rethrows the parse error', async () => {
-    scenario = () => ({ kind: 'malformed' });
+    sdk.scenario = () => ({ kind: 'malformed' });
     const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }));
     assert.ok(error instanceof SyntaxError, String(error));
     const span = await onlySpan(tracing);
@@ -344,7 +327,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('classifies a malformed SSE event in a 200 stream as server_error/provider', async () => {
-    scenario = () => ({ kind: 'malformed' });
+    sdk.scenario = () => ({ kind: 'malformed' });
     const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true });
     // The SDK logs the unparsable chunk with console.error before throwing; keep the test output clean.
     const consoleError = console.error;
@@ -370,7 +353,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('classifies a 429 whose body is a content-filter refusal as content_filter, not rate_limited', async () => {
-    scenario = () => ({ kind: 'error', status: 429, errorType: 'content_filter' });
+    sdk.scenario = () => ({ kind: 'error', status: 429, errorType: 'content_filter' });
     const error = await expectRejection(client().chat.completions.create({ model: 'gpt-4o', messages }));
     assert.ok(error instanceof OpenAI.RateLimitError, String(error));
     const span = await onlySpan(tracing);
@@ -381,14 +364,14 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('records a content_filter finish reason on a successful response', async () => {
-    scenario = () => ({ kind: 'success', finishReason: 'content_filter' });
+    sdk.scenario = () => ({ kind: 'success', finishReason: 'content_filter' });
     await client().chat.completions.create({ model: 'gpt-4o', messages });
     const span = await onlySpan(tracing);
     assert.deepEqual(span.attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS], ['content_filter']);
   });
 
   it('records a mid-stream provider error as a failure after the first token', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'server' });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 4, errorAfterChunks: 2, errorType: 'server' });
     const stream = await client().chat.completions.create({ model: 'gpt-4o', messages, stream: true });
     const error = await expectRejection(
       (async () => {
@@ -409,7 +392,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('classifies an AbortSignal abort as cancelled/client, before and during a stream', async () => {
-    scenario = () => ({ kind: 'success', delayMs: 2000 });
+    sdk.scenario = () => ({ kind: 'success', delayMs: 2000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
     const error = await expectRejection(
@@ -421,7 +404,7 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_ORIGIN], 'client');
     tracing.reset();
 
-    scenario = () => ({ kind: 'stream', chunks: 10, chunkDelayMs: 20 });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 10, chunkDelayMs: 20 });
     const streamController = new AbortController();
     const stream = await client().chat.completions.create(
       { model: 'gpt-4o', messages, stream: true },
@@ -440,7 +423,7 @@ describe('OpenAI chat completions (openai 7)', () => {
   });
 
   it('calls the SDK untouched when disabled', async () => {
-    scenario = () => ({ kind: 'success' });
+    sdk.scenario = () => ({ kind: 'success' });
     instrumentation.disable();
     try {
       const completion = await client().chat.completions.create({ model: 'gpt-4o', messages });

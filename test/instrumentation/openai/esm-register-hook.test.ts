@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
 import type { Simulator } from '../../../ingest/src/simulators/reply.js';
-import { TEST_API_KEY } from './sdk-test-harness.js';
+import { TEST_API_KEY } from '../test-support/sdk-test-harness.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/esm-openai-call.mjs', import.meta.url));

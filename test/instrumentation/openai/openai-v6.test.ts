@@ -3,7 +3,7 @@
  * the package name `openai`, so an alias is instrumented with manuallyInstrument — as a bundled app would.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAIv6 from 'openai-v6';
 import * as openaiV6Module from 'openai-v6';
@@ -17,37 +17,23 @@ import {
   OpenAIInstrumentation,
 } from '@modelwatch/instrumentation';
 import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
-import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { assertNoCredentials, onlySpan, setupInMemoryTracing, TEST_API_KEY } from './sdk-test-harness.js';
-
-const tracing = setupInMemoryTracing();
-const instrumentation = new OpenAIInstrumentation();
-instrumentation.setTracerProvider(tracing.provider);
-let scenario: RespondFn = () => ({ kind: 'success' });
-let sim: Simulator;
+import { onlySpan, TEST_API_KEY, useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
 describe('openai 6 via manuallyInstrument', () => {
-  before(async () => {
-    instrumentation.manuallyInstrument(openaiV6Module);
-    sim = await startOpenAISimulator({ respond: (request) => scenario(request) });
+  const sdk = useSimulatedSdk({
+    instrumentation: new OpenAIInstrumentation(),
+    modules: [openaiV6Module],
+    startSimulator: startOpenAISimulator,
   });
-  afterEach(() => {
-    assertNoCredentials(tracing.spans());
-    tracing.reset();
-  });
-  after(async () => {
-    instrumentation.manuallyUninstrument(openaiV6Module);
-    await sim.close();
-    await tracing.shutdown();
-  });
+  const { tracing } = sdk;
 
   it('records a call, keeps withResponse and counts retries', async () => {
     let calls = 0;
-    scenario = () =>
+    sdk.scenario = () =>
       ++calls === 1
         ? { kind: 'error', status: 500, retryAfterMs: 1 }
         : { kind: 'success', requestId: 'req_v6' };
-    const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 2 });
+    const client = new OpenAIv6({ baseURL: sdk.sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 2 });
     const { data, request_id } = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
@@ -59,8 +45,8 @@ describe('openai 6 via manuallyInstrument', () => {
   });
 
   it('records a stream and a failure', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, outputTokens: 3 });
-    const client = new OpenAIv6({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
+    sdk.scenario = () => ({ kind: 'stream', firstTokenDelayMs: 10, outputTokens: 3 });
+    const client = new OpenAIv6({ baseURL: sdk.sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
     const stream = await client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'hi' }],
@@ -76,7 +62,7 @@ describe('openai 6 via manuallyInstrument', () => {
     assert.equal(span.attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS], 3);
     tracing.reset();
 
-    scenario = () => ({ kind: 'error', status: 429 });
+    sdk.scenario = () => ({ kind: 'error', status: 429 });
     await assert.rejects(
       client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       OpenAIv6.RateLimitError,

@@ -1,6 +1,6 @@
 /** The Responses API and embeddings through the real `openai` 7 client against the local simulator. */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import * as openaiModule from 'openai';
@@ -20,34 +20,22 @@ import {
   OpenAIInstrumentation,
 } from '@modelwatch/instrumentation';
 import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
-import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
-import { assertNoCredentials, onlySpan, setupInMemoryTracing, TEST_API_KEY } from './sdk-test-harness.js';
-
-const tracing = setupInMemoryTracing();
-const instrumentation = new OpenAIInstrumentation();
-instrumentation.setTracerProvider(tracing.provider);
-let scenario: RespondFn = () => ({ kind: 'success' });
-let sim: Simulator;
-let client: OpenAI;
+import { onlySpan, TEST_API_KEY, useSimulatedSdk } from '../test-support/sdk-test-harness.js';
 
 describe('OpenAI Responses API and embeddings (openai 7)', () => {
-  before(async () => {
-    instrumentation.manuallyInstrument(openaiModule);
-    sim = await startOpenAISimulator({ respond: (request) => scenario(request) });
-    client = new OpenAI({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
+  const sdk = useSimulatedSdk({
+    instrumentation: new OpenAIInstrumentation(),
+    modules: [openaiModule],
+    startSimulator: startOpenAISimulator,
   });
-  afterEach(() => {
-    assertNoCredentials(tracing.spans());
-    tracing.reset();
-  });
-  after(async () => {
-    instrumentation.manuallyUninstrument(openaiModule);
-    await sim.close();
-    await tracing.shutdown();
+  const { tracing } = sdk;
+  let client: OpenAI;
+  before(() => {
+    client = new OpenAI({ baseURL: sdk.sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
   });
 
   it('records responses.create', async () => {
-    scenario = () => ({ kind: 'success', model: 'gpt-4.1-2025-04-14', inputTokens: 17, outputTokens: 5 });
+    sdk.scenario = () => ({ kind: 'success', model: 'gpt-4.1-2025-04-14', inputTokens: 17, outputTokens: 5 });
     const response = await client.responses.create({
       model: 'gpt-4.1',
       input: 'hello',
@@ -68,7 +56,13 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
   });
 
   it('records a streamed response (create with stream: true) with TTFT and usage', async () => {
-    scenario = () => ({ kind: 'stream', firstTokenDelayMs: 25, chunks: 3, inputTokens: 8, outputTokens: 4 });
+    sdk.scenario = () => ({
+      kind: 'stream',
+      firstTokenDelayMs: 25,
+      chunks: 3,
+      inputTokens: 8,
+      outputTokens: 4,
+    });
     const stream = await client.responses.create({ model: 'gpt-4.1', input: 'hello', stream: true });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
@@ -81,7 +75,7 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
   });
 
   it('records the responses.stream() helper, which derives its own APIPromise', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 2, finishReason: 'length' });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 2, finishReason: 'length' });
     const final = await client.responses.stream({ model: 'gpt-4.1', input: 'hello' }).finalResponse();
     assert.equal(final.status, 'incomplete');
     const span = await onlySpan(tracing);
@@ -90,7 +84,7 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
   });
 
   it('records a mid-stream error event as a failure', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 3, errorAfterChunks: 1 });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 3, errorAfterChunks: 1 });
     const stream = await client.responses.create({ model: 'gpt-4.1', input: 'hello', stream: true });
     await assert.rejects(async () => {
       for await (const _event of stream) {
@@ -105,7 +99,7 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
   });
 
   it('classifies a server_error event mid-stream as server_error/provider', async () => {
-    scenario = () => ({ kind: 'stream', chunks: 3, errorAfterChunks: 1, errorType: 'server' });
+    sdk.scenario = () => ({ kind: 'stream', chunks: 3, errorAfterChunks: 1, errorType: 'server' });
     const stream = await client.responses.create({ model: 'gpt-4.1', input: 'hello', stream: true });
     await assert.rejects(async () => {
       for await (const _event of stream) {
@@ -118,7 +112,7 @@ describe('OpenAI Responses API and embeddings (openai 7)', () => {
   });
 
   it('records embeddings with their token usage', async () => {
-    scenario = () => ({ kind: 'success', inputTokens: 6 });
+    sdk.scenario = () => ({ kind: 'success', inputTokens: 6 });
     const result = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
     assert.equal(result.data.length, 2);
     const span = await onlySpan(tracing);
