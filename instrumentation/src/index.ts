@@ -22,12 +22,19 @@ export { AnthropicInstrumentation } from './anthropic/instrumentation.js';
 export { GoogleGenAIInstrumentation } from './google-genai/instrumentation.js';
 export { BedrockRuntimeInstrumentation } from './bedrock/instrumentation.js';
 export { startLlmCall, type StartLlmCallOptions } from './llm-call.js';
+export { flushPendingLlmSpans, guardProviderFlush } from './deferred-span-end.js';
 export { wrapAsyncIterable, wrapStreamIterator, type StreamHooks } from './wrap-stream.js';
 export {
   DropCountingBatchSpanProcessor,
   type DropCountingBatchOptions,
 } from './drop-counting-span-processor.js';
-export type { LlmCall, LlmHttpInfo, LlmRequestInfo, LlmResponseInfo } from './llm-call-types.js';
+export type {
+  LlmCall,
+  LlmHttpInfo,
+  LlmRequestInfo,
+  LlmResponseInfo,
+  LlmResultReader,
+} from './llm-call-types.js';
 export type { ResolvedInstrumentationConfig } from './internal-types.js';
 export * from './semconv.js';
 export { PACKAGE_VERSION } from './version.js';

@@ -50,6 +50,13 @@ export interface LlmHttpInfo {
   retryCount?: number;
 }
 
+/** Reads a result object of one API into response facts (one implementation per API). */
+export interface LlmResultReader {
+  responseInfo(result: unknown, captureContent: boolean): LlmResponseInfo;
+  /** A success status that still means failure (e.g. a Responses object with `status: 'failed'`). */
+  failureOf?(result: unknown): Error | undefined;
+}
+
 /** One in-flight LLM call. Every method is safe to call in any order and never throws. */
 export interface LlmCall {
   readonly span: Span;
@@ -62,4 +69,9 @@ export interface LlmCall {
   fail(error: unknown): void;
   /** Ends the span as a success. Only the first end()/fail() has an effect. */
   end(): void;
+  /**
+   * Ends the call with its result object, read by `reader` when the span is finished (after the caller's
+   * turn, off its critical path): response facts, and a failure if `reader.failureOf` finds one.
+   */
+  endWithResult(result: unknown, reader: LlmResultReader): void;
 }

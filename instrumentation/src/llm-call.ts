@@ -19,10 +19,17 @@ import {
 } from '@opentelemetry/api';
 import { classifyFailure, type FailureClassification } from './classify-failure.js';
 import type { ResolvedInstrumentationConfig } from './internal-types.js';
-import type { LlmCall, LlmHttpInfo, LlmRequestInfo, LlmResponseInfo } from './llm-call-types.js';
+import type {
+  LlmCall,
+  LlmHttpInfo,
+  LlmRequestInfo,
+  LlmResponseInfo,
+  LlmResultReader,
+} from './llm-call-types.js';
 import { modelIdSpecificity, parseModelIdShared } from './parse-model-id.js';
 import { readFirstHeader, readNumericHeader, readRetryAfterS } from './read-headers.js';
 import { contentAttribute } from './record-content.js';
+import { deferSpanEnd, type PendingSpanEnd } from './deferred-span-end.js';
 import * as sc from './semconv.js';
 
 export interface StartLlmCallOptions {
@@ -63,13 +70,22 @@ function setIfDefined(
   attributes[key] = Array.isArray(value) ? [...value] : (value as string | number | boolean);
 }
 
-function requestAttributes(request: LlmRequestInfo): Attributes {
+/**
+ * The attributes a sampler may decide on, set when the span starts: the conventions ask for operation,
+ * provider, request model and server address/port "at span creation time".
+ */
+function samplingAttributes(request: LlmRequestInfo): Attributes {
   const a: Attributes = {};
   setIfDefined(a, sc.ATTR_GEN_AI_OPERATION_NAME, request.operation);
   setIfDefined(a, sc.ATTR_GEN_AI_PROVIDER_NAME, request.provider);
   setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_MODEL, request.requestModel);
   setIfDefined(a, sc.ATTR_SERVER_ADDRESS, request.serverAddress);
   setIfDefined(a, sc.ATTR_SERVER_PORT, request.serverPort);
+  return a;
+}
+
+/** The other request attributes, written with the end attributes (into the same object). */
+function addRequestParameters(a: Attributes, request: LlmRequestInfo): void {
   setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature);
   setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TOP_P, request.topP);
   setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TOP_K, request.topK);
@@ -88,7 +104,6 @@ function requestAttributes(request: LlmRequestInfo): Attributes {
   // split streaming from non-streaming latency without a null bucket.
   if (request.stream === true) a[sc.ATTR_GEN_AI_REQUEST_STREAM] = true;
   a[sc.ATTR_MODELWATCH_STREAM] = request.stream === true;
-  return a;
 }
 
 function shortMessage(error: unknown, failureClass: string): string {
@@ -100,13 +115,16 @@ function shortMessage(error: unknown, failureClass: string): string {
 
 /**
  * One call's span. Facts reported while the call runs (response, HTTP, TTFT, failure) are kept in plain
- * fields and written to the span once, in finish(), with ONE setAttributes call: every attribute the SDK
- * stores costs it an options object and a validity check (a WeakSet in @opentelemetry/core 3.x), so
- * setting each fact as it arrives, sometimes twice (a stream's merged responses), and through intermediate
- * Attributes objects cost more than the span itself. Nothing is lost by waiting: an unended span is never
- * exported, and attributes set after end() would be dropped anyway.
+ * fields and written to the span once, with ONE setAttributes call: every attribute the SDK stores costs
+ * it an options object and a validity check (a WeakSet in @opentelemetry/core 3.x), so setting each fact
+ * as it arrives, sometimes twice (a stream's merged responses), cost more than the span itself. Nothing is
+ * lost by waiting: an unended span is never exported, and attributes set after end() would be dropped.
+ *
+ * end() and fail() only note the end time and the error: classifying the failure, building the attributes
+ * and ending the span happen in finishSpan(), after the caller got its result (deferred-span-end.ts).
+ * Every fact is frozen at end(): the setters ignore anything reported later, as before.
  */
-class RecordedLlmCall implements LlmCall {
+class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   readonly span: Span;
   private ended = false;
   // performance.now() at the call's real start, for TTFT with sub-millisecond precision.
@@ -130,14 +148,25 @@ class RecordedLlmCall implements LlmCall {
   private remainingTokens: number | undefined = undefined;
   private retryAfterS: number | undefined = undefined;
   private retryCount: number | undefined = undefined;
-  // Failure facts, set by fail() only.
+  // Read when the span is finished, not when reported: the last response headers, and the result object.
+  private headers: LlmHttpInfo['headers'] = undefined;
+  private result: unknown = undefined;
+  private resultReader: LlmResultReader | undefined = undefined;
+  // Failure facts: fail() keeps the error, finishSpan() classifies it.
+  private failed = false;
+  private failedWith: unknown = undefined;
   private failure: FailureClassification | undefined = undefined;
+  // performance.now() when end()/fail() was called: the span's end time, whenever finishSpan() runs.
+  private endPerfMs = 0;
 
   constructor(
     span: Span,
     private readonly config: ResolvedInstrumentationConfig,
     private readonly request: LlmRequestInfo,
     startTimeMs: number | undefined,
+    /** Input and system content, serialised at start: callers reuse and extend their message arrays. */
+    private readonly inputContent: string | undefined,
+    private readonly systemContent: string | undefined,
   ) {
     this.span = span;
     const lateByMs = startTimeMs === undefined ? 0 : Math.max(0, Date.now() - startTimeMs);
@@ -152,7 +181,12 @@ class RecordedLlmCall implements LlmCall {
 
   // try/catch inline in each method rather than a guard(fn) helper: no closure per call.
   response(info: LlmResponseInfo): void {
-    if (this.ended || !info) return;
+    if (this.ended) return;
+    this.mergeResponse(info);
+  }
+
+  private mergeResponse(info: LlmResponseInfo): void {
+    if (!info) return;
     try {
       this.responseModel = nonEmptyString(info.responseModel) ?? this.responseModel;
       this.responseId = nonEmptyString(info.responseId) ?? this.responseId;
@@ -170,59 +204,96 @@ class RecordedLlmCall implements LlmCall {
   }
 
   http(info: LlmHttpInfo): void {
+    if (this.ended || !info) return;
     try {
-      this.recordHttp(info);
+      // Status, id and retries now; the headers are read when the span is finished.
+      const status = finite(info.statusCode);
+      if (status !== undefined) this.responseStatus = status;
+      this.requestId = nonEmptyString(info.requestId) ?? this.requestId;
+      if (info.headers) this.headers = info.headers;
+      this.retryCount = finite(info.retryCount) ?? this.retryCount;
     } catch (error) {
       diag.debug('modelwatch: http failed', error);
     }
   }
 
+  endWithResult(result: unknown, reader: LlmResultReader): void {
+    if (this.ended) return;
+    this.result = result;
+    this.resultReader = reader;
+    this.end();
+  }
+
   fail(error: unknown): void {
     if (this.ended) return;
-    try {
-      const failure = classifyFailure(error, { responseStatus: this.responseStatus });
-      this.failure = failure;
-      this.responseStatus = finite(failure.httpStatus) ?? this.responseStatus;
-      this.retryAfterS = finite(failure.retryAfterS) ?? this.retryAfterS;
-      // SDK errors carry the response headers: request id and rate-limit state matter most on failures.
-      const carrier = error as { headers?: unknown; requestID?: unknown } | null;
-      if (carrier && typeof carrier === 'object') {
-        const requestId = typeof carrier.requestID === 'string' ? carrier.requestID : undefined;
-        if (carrier.headers && typeof carrier.headers === 'object') {
-          this.recordHttp({ headers: carrier.headers as LlmHttpInfo['headers'], requestId });
-        } else if (requestId) this.recordHttp({ requestId });
-      }
-      const message = shortMessage(error, failure.failureClass);
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message });
-      // Name and message only: stacks and SDK error objects can hold request options (and API keys).
-      const exceptionName = error instanceof Error ? error.constructor.name || error.name : failure.errorType;
-      this.span.recordException({
-        name: exceptionName,
-        message: error instanceof Error ? error.message : message,
-      });
-    } catch (caught) {
-      diag.debug('modelwatch: fail failed', caught);
-    }
+    this.failed = true;
+    this.failedWith = error;
     this.end();
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.endPerfMs = performance.now();
+    deferSpanEnd(this);
+  }
+
+  finishSpan(): void {
     try {
+      if (this.resultReader !== undefined) this.readResult(this.result, this.resultReader);
+      if (this.headers !== undefined)
+        this.recordHttp({ headers: this.headers, statusCode: this.responseStatus, requestId: this.requestId });
+      if (this.failed) this.recordFailure(this.failedWith);
+      // Neither the error nor the result is kept alive with the span.
+      this.failedWith = undefined;
+      this.result = undefined;
+      this.headers = undefined;
       this.span.setAttributes(this.endAttributes());
     } catch (error) {
       diag.debug('modelwatch: end failed', error);
     }
     try {
-      this.span.end();
+      // A number below performance.now() is a performance timestamp to the SDK: sub-millisecond precision.
+      this.span.end(this.endPerfMs);
     } catch (error) {
       diag.debug('modelwatch: span.end failed', error);
     }
   }
 
+  private readResult(result: unknown, reader: LlmResultReader): void {
+    this.mergeResponse(reader.responseInfo(result, this.config.captureMessageContent));
+    const failure = reader.failureOf?.(result);
+    if (failure !== undefined && !this.failed) {
+      this.failed = true;
+      this.failedWith = failure;
+    }
+  }
+
+  private recordFailure(error: unknown): void {
+    const failure = classifyFailure(error, { responseStatus: this.responseStatus });
+    this.failure = failure;
+    this.responseStatus = finite(failure.httpStatus) ?? this.responseStatus;
+    this.retryAfterS = finite(failure.retryAfterS) ?? this.retryAfterS;
+    // SDK errors carry the response headers: request id and rate-limit state matter most on failures.
+    const carrier = error as { headers?: unknown; requestID?: unknown } | null;
+    if (carrier && typeof carrier === 'object') {
+      const requestId = typeof carrier.requestID === 'string' ? carrier.requestID : undefined;
+      if (carrier.headers && typeof carrier.headers === 'object') {
+        this.recordHttp({ headers: carrier.headers as LlmHttpInfo['headers'], requestId });
+      } else if (requestId) this.recordHttp({ requestId });
+    }
+    const message = shortMessage(error, failure.failureClass);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    // Name and message only: stacks and SDK error objects can hold request options (and API keys).
+    const exceptionName = error instanceof Error ? error.constructor.name || error.name : failure.errorType;
+    this.span.recordException(
+      { name: exceptionName, message: error instanceof Error ? error.message : message },
+      this.endPerfMs,
+    );
+  }
+
   private recordHttp(info: LlmHttpInfo): void {
-    if (this.ended || !info) return;
+    if (!info) return;
     const status = finite(info.statusCode);
     if (status !== undefined) this.responseStatus = status;
     const headers = info.headers;
@@ -243,6 +314,9 @@ class RecordedLlmCall implements LlmCall {
   /** Every fact gathered during the call, the model columns and the output content, as one object. */
   private endAttributes(): Attributes {
     const a: Attributes = {};
+    addRequestParameters(a, this.request);
+    if (this.inputContent !== undefined) a[sc.ATTR_GEN_AI_INPUT_MESSAGES] = this.inputContent;
+    if (this.systemContent !== undefined) a[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.systemContent;
     if (this.ttftMs !== undefined) {
       a[sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] = this.ttftMs;
       a[sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = this.ttftMs / 1000;
@@ -388,12 +462,12 @@ function computeModelColumns(
 function nonRecordingCall(): LlmCall {
   const span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
   const noop = (): void => undefined;
-  return { span, firstToken: noop, response: noop, http: noop, fail: noop, end: noop };
+  return { span, firstToken: noop, response: noop, http: noop, fail: noop, end: noop, endWithResult: noop };
 }
 
 /**
- * Starts the span for one LLM call: name `{operation} {requestModel}`, kind CLIENT, request attributes set
- * at start (samplers may use them). Never throws.
+ * Starts the span for one LLM call: name `{operation} {requestModel}`, kind CLIENT, the attributes samplers
+ * may use set at start, everything else when the span is finished. Never throws.
  */
 export function startLlmCall(
   tracer: Tracer,
@@ -402,18 +476,15 @@ export function startLlmCall(
   options: StartLlmCallOptions = {},
 ): LlmCall {
   try {
-    const attributes = requestAttributes(request);
     const input = contentAttribute(config, 'input', request.inputMessages);
-    if (input !== undefined) attributes[sc.ATTR_GEN_AI_INPUT_MESSAGES] = input;
     const system = contentAttribute(config, 'system', request.systemInstructions);
-    if (system !== undefined) attributes[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = system;
     const name = request.requestModel ? `${request.operation} ${request.requestModel}` : request.operation;
     const span = tracer.startSpan(
       name,
-      { kind: SpanKind.CLIENT, attributes, startTime: options.startTimeMs },
+      { kind: SpanKind.CLIENT, attributes: samplingAttributes(request), startTime: options.startTimeMs },
       options.parentContext ?? context.active(),
     );
-    return new RecordedLlmCall(span, config, request, options.startTimeMs);
+    return new RecordedLlmCall(span, config, request, options.startTimeMs, input, system);
   } catch (error) {
     diag.debug('modelwatch: could not start an LLM span', error);
     return nonRecordingCall();

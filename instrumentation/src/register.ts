@@ -14,6 +14,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ModelwatchInstrumentationConfig } from './config.js';
+import { flushPendingLlmSpans } from './deferred-span-end.js';
 import { DropCountingBatchSpanProcessor } from './drop-counting-span-processor.js';
 import { getModelwatchInstrumentations } from './instrumentations.js';
 import { setManualCallConfig } from './trace-llm-call.js';
@@ -136,6 +137,8 @@ export function register(options: RegisterOptions = {}): ModelwatchHandle {
     let stopped: Promise<void> | undefined;
     const handle: ModelwatchHandle = {
       shutdown: () => {
+        // Spans of calls that settled in this turn are still waiting to be finished (deferred-span-end.ts).
+        flushPendingLlmSpans();
         stopped ??= withTimeout(sdk.shutdown(), shutdownTimeoutMs, 'shutdown').then(() => {
           // Leave the process as before register(): unpatched SDKs and no globals, so a later register()
           // (tests, hot reload) starts clean instead of being refused by the API's set-once globals.
@@ -148,10 +151,12 @@ export function register(options: RegisterOptions = {}): ModelwatchHandle {
         });
         return stopped;
       },
-      forceFlush: () =>
-        Promise.all(spanProcessors.map((p) => withTimeout(p.forceFlush(), shutdownTimeoutMs, 'flush'))).then(
+      forceFlush: () => {
+        flushPendingLlmSpans();
+        return Promise.all(spanProcessors.map((p) => withTimeout(p.forceFlush(), shutdownTimeoutMs, 'flush'))).then(
           () => undefined,
-        ),
+        );
+      },
       droppedSpans: () => batch?.droppedSpans ?? 0,
     };
     active = handle;

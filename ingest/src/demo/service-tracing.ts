@@ -18,6 +18,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { guardProviderFlush } from '@modelwatch/instrumentation';
 
 const SERVICE_KEY = createContextKey('modelwatch.demo.service');
 
@@ -50,21 +51,22 @@ export function createServiceTracing(options: ServiceTracingOptions): ServiceTra
 
   const providers = new Map<string, TracerProvider>();
   for (const service of options.services) {
-    providers.set(
-      service,
-      new TracerProvider({
-        resource: resourceFromAttributes({ ...options.resourceAttributes, 'service.name': service }),
-        spanProcessors: [
-          // Generous queue: a dropped span would make the demo's rows != calls check meaningless.
-          new BatchSpanProcessor({
-            exporter: new OTLPTraceExporter({ url: options.tracesUrl }),
-            maxQueueSize: 20_000,
-            maxExportBatchSize: 512,
-            scheduledDelayMillis: 500,
-          }),
-        ],
-      }),
-    );
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ ...options.resourceAttributes, 'service.name': service }),
+      spanProcessors: [
+        // Generous queue: a dropped span would make the demo's rows != calls check meaningless.
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: options.tracesUrl }),
+          maxQueueSize: 20_000,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 500,
+        }),
+      ],
+    });
+    // The instrumentations only see the router, so they cannot guard these providers themselves: without
+    // this, a flush right after the last call would miss the spans still waiting to be ended.
+    guardProviderFlush(provider);
+    providers.set(service, provider);
   }
   const fallback = options.services[0];
   const providerFor = (ctx: Context): TracerProvider | undefined => {

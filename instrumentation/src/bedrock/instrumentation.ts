@@ -13,11 +13,11 @@
  */
 import { diag } from '@opentelemetry/api';
 import {
-  InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
+import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
 import type { LlmCall, LlmHttpInfo, LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
 import { startLlmCall } from '../llm-call.js';
@@ -133,7 +133,7 @@ function finishCall(call: LlmCall, info: LlmResponseInfo): void {
   else call.end();
 }
 
-export class BedrockRuntimeInstrumentation extends InstrumentationBase<ModelwatchInstrumentationConfig> {
+export class BedrockRuntimeInstrumentation extends ModelwatchInstrumentationBase {
   constructor(config: ModelwatchInstrumentationConfig = {}) {
     // Every span of this package shares one scope name (semconv.ts), whichever SDK it came from.
     super(INSTRUMENTATION_SCOPE, PACKAGE_VERSION, config);

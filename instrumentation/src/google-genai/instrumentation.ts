@@ -20,11 +20,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { diag } from '@opentelemetry/api';
 import {
-  InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
+import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
 import type { LlmCall, LlmHttpInfo } from '../llm-call-types.js';
 import { startLlmCall } from '../llm-call.js';
@@ -129,7 +129,7 @@ function serverOf(apiClient: ApiClientLike | undefined): {
   }
 }
 
-export class GoogleGenAIInstrumentation extends InstrumentationBase<ModelwatchInstrumentationConfig> {
+export class GoogleGenAIInstrumentation extends ModelwatchInstrumentationBase {
   /** ApiClient prototypes whose apiCall we wrapped, so disable() can restore them. */
   private readonly apiClientPrototypes = new Set<object>();
 

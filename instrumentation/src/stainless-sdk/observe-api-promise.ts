@@ -16,7 +16,7 @@
  * A result seen through both paths is handled once.
  */
 import { diag } from '@opentelemetry/api';
-import type { LlmCall, LlmResponseInfo } from '../llm-call-types.js';
+import type { LlmCall, LlmResponseInfo, LlmResultReader } from '../llm-call-types.js';
 import { hasIteratorMethod, wrapStreamIterator, type StreamHooks } from '../wrap-stream.js';
 import { AttemptCounter } from './attempt-counter.js';
 
@@ -32,10 +32,7 @@ export interface StreamState {
 }
 
 /** What the observer needs to know about the patched method's API (a subset of its CallSpec). */
-export interface ResultReaders {
-  responseInfo(result: unknown, captureContent: boolean): LlmResponseInfo;
-  /** A 200 that still means failure (Responses `status: 'failed'`). */
-  failureOf?(result: unknown): Error | undefined;
+export interface ResultReaders extends LlmResultReader {
   /** Present for methods that can stream. */
   streamState?(captureContent: boolean): StreamState;
 }
@@ -96,10 +93,8 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
         wrapStreamIterator(result, this);
         return;
       }
-      this.call.response(readers.responseInfo(result, this.captureContent));
-      const failure = readers.failureOf?.(result);
-      if (failure) this.call.fail(failure);
-      else this.call.end();
+      // Read when the span is finished, after the caller got the result.
+      this.call.endWithResult(result, readers);
     } catch (error) {
       diag.debug('modelwatch: recording the result failed', error);
     }

@@ -9,12 +9,12 @@
  * `Client.prototype.buildRequest` is also wrapped, only to count the SDK's internal retries.
  */
 import {
-  InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
 import type { Tracer } from '@opentelemetry/api';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
+import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
 import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -29,7 +29,7 @@ export interface Patchable {
 /** One method to wrap: the class whose prototype holds it (absent in some builds), its name, the wrapper. */
 export type PatchTarget = readonly [cls: Patchable | undefined, method: string, wrapper: MethodWrapper];
 
-export abstract class StainlessSdkInstrumentation extends InstrumentationBase<ModelwatchInstrumentationConfig> {
+export abstract class StainlessSdkInstrumentation extends ModelwatchInstrumentationBase {
   // Resolved lazily: the base constructor calls setConfig() before subclass fields exist.
   private _resolvedConfig: ResolvedInstrumentationConfig | undefined;
   private readonly _host: CallHost;

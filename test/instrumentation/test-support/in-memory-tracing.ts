@@ -1,7 +1,8 @@
 /**
  * In-memory tracing for tests: a real SDK TracerProvider whose spans land in an InMemorySpanExporter
- * synchronously (SimpleSpanProcessor), so a test can assert on `exporter.getFinishedSpans()` right after
- * the call under test returns.
+ * synchronously (SimpleSpanProcessor). LLM spans end one event-loop turn after their call settles
+ * (deferred-span-end.ts); `spans()` finishes the pending ones first, so a test can assert on them right
+ * after the call under test returns.
  *
  *   const tracing = setupInMemoryTracing();            // or { registerGlobal: true } for traceLLMCall
  *   instrumentation.setTracerProvider(tracing.provider);
@@ -15,7 +16,7 @@ import {
   TracerProvider,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
-import { INSTRUMENTATION_SCOPE } from '@modelwatch/instrumentation';
+import { flushPendingLlmSpans, INSTRUMENTATION_SCOPE } from '@modelwatch/instrumentation';
 
 export interface InMemoryTracing {
   provider: TracerProvider;
@@ -54,7 +55,10 @@ export function setupInMemoryTracing(options: InMemoryTracingOptions = {}): InMe
     provider,
     exporter,
     tracer: provider.getTracer(INSTRUMENTATION_SCOPE),
-    spans: () => exporter.getFinishedSpans(),
+    spans: () => {
+      flushPendingLlmSpans();
+      return exporter.getFinishedSpans();
+    },
     reset: () => exporter.reset(),
     shutdown: async () => {
       await provider.shutdown();
