@@ -30,7 +30,15 @@ export type ParentMessage =
   /** No more watches: close the engine and exit. */
   | { type: 'exit' };
 export type ChildMessage =
-  | { type: 'consumed'; spans: number; batches: number; seconds: number; memory: MemorySample }
+  | {
+      type: 'consumed';
+      spans: number;
+      batches: number;
+      seconds: number;
+      /** CPU time of the whole process (all threads: JS, libuv, engine) while consuming. */
+      cpuSeconds: number;
+      memory: MemorySample;
+    }
   /** The watch's consumer has joined its group: probes sent from now on do not wait for a group join. */
   | { type: 'watching' }
   | {
@@ -65,6 +73,8 @@ export interface MemorySample {
   /** Peak of RssAnon (heap, engine allocations) and of RssFile (mapped code, mostly libchdb.so), sampled. */
   peakAnonMb: number;
   peakFileMb: number;
+  /** Peak of V8's heap (heapTotal) plus Buffers and other memory V8 tracks (external): the JS share of RssAnon. */
+  peakJsMb: number;
 }
 
 const [mode, brokers, topic, groupId] = process.argv.slice(2) as [string, string, string, string];
@@ -91,7 +101,7 @@ async function nextMessage(): Promise<ParentMessage | undefined> {
   return inbox.shift();
 }
 
-const peaks = { anonKb: 0, fileKb: 0 };
+const peaks = { anonKb: 0, fileKb: 0, jsBytes: 0 };
 function statusKb(field: string, text: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0);
 }
@@ -99,6 +109,8 @@ const sampler = setInterval(() => {
   const text = readFileSync('/proc/self/status', 'utf8');
   peaks.anonKb = Math.max(peaks.anonKb, statusKb('RssAnon', text));
   peaks.fileKb = Math.max(peaks.fileKb, statusKb('RssFile', text));
+  const { heapTotal, external } = process.memoryUsage();
+  peaks.jsBytes = Math.max(peaks.jsBytes, heapTotal + external);
 }, 20);
 function memory(): MemorySample {
   const text = readFileSync('/proc/self/status', 'utf8');
@@ -106,6 +118,7 @@ function memory(): MemorySample {
     peakRssMb: Math.round(statusKb('VmHWM', text) / 1024),
     peakAnonMb: Math.round(Math.max(peaks.anonKb, statusKb('RssAnon', text)) / 1024),
     peakFileMb: Math.round(Math.max(peaks.fileKb, statusKb('RssFile', text)) / 1024),
+    peakJsMb: Math.round(peaks.jsBytes / 1024 / 1024),
   };
 }
 
@@ -118,7 +131,11 @@ function envFor(consumerTopic: string, consumerGroup: string) {
   });
 }
 
-async function consumeAll(consumer: RunningConsumer, startedMs: number): Promise<void> {
+async function consumeAll(
+  consumer: RunningConsumer,
+  startedMs: number,
+  startedCpu: NodeJS.CpuUsage,
+): Promise<void> {
   if (!(await consumer.waitUntilCaughtUp(110_000))) throw new Error('consumer did not catch up in time');
   const { totals } = consumer.stats();
   send({
@@ -126,6 +143,7 @@ async function consumeAll(consumer: RunningConsumer, startedMs: number): Promise
     spans: totals.tracesWritten,
     batches: totals.batchesWritten,
     seconds: (performance.now() - startedMs) / 1000,
+    cpuSeconds: ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(startedCpu)),
     memory: memory(),
   });
 }
@@ -143,12 +161,13 @@ class InMemoryRangeStore implements InsertedRangeStore {
 async function runSink(): Promise<void> {
   const sink: SpanRowWriter = { writeEncoded: async () => undefined };
   const startedMs = performance.now();
+  const startedCpu = process.cpuUsage();
   const consumer = await startConsumer(envFor(topic, groupId), {
     logger: silentLogger,
     writer: sink,
     rangeStore: new InMemoryRangeStore(),
   });
-  await consumeAll(consumer, startedMs);
+  await consumeAll(consumer, startedMs, startedCpu);
   await consumer.stop();
 }
 
@@ -163,8 +182,9 @@ async function runFull(): Promise<void> {
     clickhouse = await openClickHouse(chConfig);
     await runMigrations(clickhouse, { schema: chConfig });
     const startedMs = performance.now();
+    const startedCpu = process.cpuUsage();
     const consumer = await startConsumer(envFor(topic, groupId), { clickhouse, logger: silentLogger });
-    await consumeAll(consumer, startedMs);
+    await consumeAll(consumer, startedMs, startedCpu);
     await consumer.stop();
     for (let watch = 0; ; watch++) {
       const message = await nextMessage();
@@ -214,6 +234,7 @@ async function watchFreshness(
       if (table !== TABLE_OTEL_TRACES) return;
       const ackEpochMs = Date.now();
       for (const chunk of chunks) {
+        if (typeof chunk !== 'string') continue; // otel_traces rows are JSON text (insert-rows.ts)
         const service = probeServiceIn(chunk, probePrefix);
         if (service !== undefined && !inserted.has(service))
           inserted.set(service, { startEpochMs, ackEpochMs });

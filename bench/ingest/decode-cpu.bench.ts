@@ -49,12 +49,12 @@ measure('  parse + decoded objects', 'span', (b) =>
 measure('  parse + decoded + row objects', 'span', (b) =>
   spanToRows(toDecodedTraceRequest(parseTraceRequest(b, 'otlp_proto'))),
 );
-measure('  parse + decoded + rows + JSONCompactEachRow', 'span', (b) => {
+measure('  parse + decoded + rows + encoded rows', 'span', (b) => {
   const rows = spanToRows(toDecodedTraceRequest(parseTraceRequest(b, 'otlp_proto')));
   return encodeTraceRows(rows.traces).length + encodeLlmCallRows(rows.llmCalls).length;
 });
 console.log('consumer, wire path:');
-measure('  encodeWireRows (bytes -> both JSONCompactEachRow bodies)', 'span', (b) => encodeWireRows(b));
+measure('  encodeWireRows (bytes -> encoded rows of both tables)', 'span', (b) => encodeWireRows(b));
 console.log('consumer, as it runs (decodeRecord):');
 measure('  decodeRecord', 'span', (b) => decodeRecord(b, undefined));
 console.log('gateway, per 100-500-span request:');

@@ -1,7 +1,8 @@
 /**
  * Ingest throughput, in one run (`npm run bench:ingest`, ≤ 2 min):
  *   (a) raw consumption of the topic with kafkajs doing nothing,
- *   (b) raw insert of the same rows into the embedded engine (pre-decoded, pre-encoded, both tables),
+ *   (b) raw insert of the same rows into the embedded engine (pre-decoded, pre-encoded, both tables, with the
+ *       consumer's concurrency: 2 inserts in flight, each on its own engine connection),
  *   (c) the full consumer (decode + normalise + exactly-once inserts + commits) in its own process, so its
  *       peak RSS is the consumer's; (c0) the same consumer writing to a no-op sink (its own share),
  *   (d) the gateway's maximum requests/s and spans/s (8 clients posting back to back) while (c)'s process
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { openClickHouse } from '../../ingest/src/clickhouse/client.js';
 import { clickHouseConfigFromEnv } from '../../ingest/src/clickhouse/config.js';
+import { openEngineSessions } from '../../ingest/src/clickhouse/engine-sessions.js';
 import { ClickHouseSpanWriter } from '../../ingest/src/clickhouse/insert-rows.js';
 import { decodeRecord, type DecodedRecord } from '../../ingest/src/consumer/decode-record.js';
 import { gatewayConfigFromEnv } from '../../ingest/src/gateway/config.js';
@@ -77,7 +79,11 @@ const p99VisibleMs = (probes: ProbeTiming[]) =>
     0.99,
   );
 const memoryLine = (m: MemorySample) =>
-  `peak RSS ${m.peakRssMb} MB (VmHWM; RssAnon peak ${m.peakAnonMb} MB, RssFile peak ${m.peakFileMb} MB)`;
+  `peak RSS ${m.peakRssMb} MB (VmHWM; RssAnon peak ${m.peakAnonMb} MB, of it JS heap + Buffers peak ${m.peakJsMb} MB; ` +
+  `RssFile peak ${m.peakFileMb} MB)`;
+/** CPU per span: on a shared 2-core box, the figure that does not depend on what else runs. */
+const cpuLine = (m: { cpuSeconds: number; spans: number; seconds: number }) =>
+  `CPU ${m.cpuSeconds.toFixed(2)} s = ${((m.cpuSeconds * 1e6) / m.spans).toFixed(1)} µs/span, ${(m.cpuSeconds / m.seconds).toFixed(2)} cores`;
 
 /** Forks the benchmark's consumer process; resolves messages in arrival order. */
 function forkConsumer(args: string[]): {
@@ -205,7 +211,10 @@ async function main(): Promise<void> {
       const decoded = distinct
         .map((m) => decodeRecord(Buffer.from(m.body), undefined))
         .filter((d): d is DecodedRecord => d.kind === 'rows');
-      const writer = new ClickHouseSpanWriter(clickhouse);
+      // Like the consumer: each of the 2 inserts in flight on an engine session of its own (one chdb
+      // connection runs its statements one at a time; see engine-sessions.ts).
+      const sessions = await openEngineSessions(clickhouse, 2);
+      const writer = new ClickHouseSpanWriter(sessions.sessions);
       const batchMessages = 40; // ≈ 12k spans per insert, like a consumer batch at this rate
       const jobs: number[] = [];
       for (let i = 0; i < totalMessages; i += batchMessages) jobs.push(i);
@@ -234,9 +243,11 @@ async function main(): Promise<void> {
         }),
       );
       const insertSeconds = (performance.now() - t0) / 1000;
+      await sessions.close();
       b = insertedSpans / insertSeconds;
       console.log(
-        `(b) raw insert (pre-encoded JSONCompactEachRow via INSERT … FROM INFILE, otel_traces + llm_calls, 2 in flight): ` +
+        `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: otel_traces JSONCompactEachRow + llm_calls RowBinary, ` +
+          `2 in flight on 2 engine sessions): ` +
           `${fmt(b)} spans/s (${insertSeconds.toFixed(2)} s)`,
       );
     } finally {
@@ -249,7 +260,7 @@ async function main(): Promise<void> {
     children.push(sink.child);
     const c0 = await sink.next('consumed');
     console.log(
-      `(c0) consumer with a no-op sink (own process): ${fmt(c0.spans / c0.seconds)} spans/s (${fmt(c0.spans)} spans in ${c0.seconds.toFixed(2)} s); ` +
+      `(c0) consumer with a no-op sink (own process): ${fmt(c0.spans / c0.seconds)} spans/s (${fmt(c0.spans)} spans in ${c0.seconds.toFixed(2)} s; ${cpuLine(c0)}); ` +
         memoryLine(c0.memory),
     );
 
@@ -260,7 +271,7 @@ async function main(): Promise<void> {
     const c = consumed.spans / consumed.seconds;
     console.log(
       `(c) full consumer (own process, embedded engine): ${fmt(c)} spans/s (${fmt(consumed.spans)} spans, ${fmt(consumed.batches)} batches in ` +
-        `${consumed.seconds.toFixed(2)} s, incl. group join); ratio c/min(a,b) = ${(c / Math.min(a, b)).toFixed(2)}; ${memoryLine(consumed.memory)}`,
+        `${consumed.seconds.toFixed(2)} s, incl. group join; ${cpuLine(consumed)}); ratio c/min(a,b) = ${(c / Math.min(a, b)).toFixed(2)}; ${memoryLine(consumed.memory)}`,
     );
 
     /**

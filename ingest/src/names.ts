@@ -19,5 +19,11 @@ export const HEADER_DLQ_ERROR_MESSAGE = 'modelwatch-dlq-error-message' as const;
 export const HEADER_DLQ_SOURCE_TOPIC = 'modelwatch-dlq-source-topic' as const;
 export const HEADER_DLQ_SOURCE_PARTITION = 'modelwatch-dlq-source-partition' as const;
 export const HEADER_DLQ_SOURCE_OFFSET = 'modelwatch-dlq-source-offset' as const;
+/**
+ * What the dead letter's value holds: `source-record` (the Kafka record as consumed, its own headers kept) or
+ * `clickhouse-rows; table=<table>; format=<ClickHouse input format>` (the rows ClickHouse refused; the source
+ * headers point at the original record).
+ */
+export const HEADER_DLQ_PAYLOAD = 'modelwatch-dlq-payload' as const;
 
 export type OtlpEncoding = 'otlp_proto' | 'otlp_json';

@@ -26,6 +26,13 @@ export interface ClickHouseHandle {
    * than the connection's inline body; see insert-rows.ts). Emptied on open. Undefined for a server.
    */
   readonly insertSpoolDir: string | undefined;
+  /**
+   * Embedded engine only: another client on the same engine and database, with its own chdb connection.
+   * The engine runs one connection's statements one after another, different connections' in parallel
+   * (engine-sessions.ts); the caller closes it. Undefined for a server, whose client already runs
+   * concurrent requests in parallel.
+   */
+  readonly openSession: (() => Promise<ClickHouseClient>) | undefined;
   /** Where the data lives, for people ("embedded engine at /abs/path"); never includes a password. */
   describe(): string;
   close(): Promise<void>;
@@ -54,11 +61,25 @@ async function openEmbedded(config: ClickHouseConfig): Promise<ClickHouseHandle>
     unlock();
   };
   const client = createClient({ connection: chdbConnection(config.dataDir) });
+  // The chdb connection ignores the client's `database` option; USE sticks to the connection's session,
+  // which is the one every later query of that client runs on.
+  const useDatabase = (c: ClickHouseClient) => c.command({ query: `USE ${config.database}` });
+  const openSession = async (): Promise<ClickHouseClient> => {
+    const session = createClient({ connection: chdbConnection(config.dataDir) });
+    try {
+      await useDatabase(session);
+      return session;
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw toIngestError(
+        error,
+        `cannot open another connection to the embedded engine at ${config.dataDir}`,
+      );
+    }
+  };
   try {
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
-    // The chdb connection ignores the client's `database` option; USE sticks to this connection's session,
-    // which is the one every later query of this client runs on.
-    await client.command({ query: `USE ${config.database}` });
+    await useDatabase(client);
   } catch (error) {
     await client.close().catch(() => undefined);
     closeEngine();
@@ -70,7 +91,7 @@ async function openEmbedded(config: ClickHouseConfig): Promise<ClickHouseHandle>
     'embedded',
     `embedded ClickHouse engine at ${config.dataDir}`,
     closeEngine,
-    insertSpoolDir,
+    { insertSpoolDir, openSession },
   );
 }
 
@@ -143,14 +164,15 @@ function handle(
   mode: ClickHouseHandle['mode'],
   description: string,
   onClose: () => void = () => undefined,
-  insertSpoolDir?: string,
+  embedded?: Pick<ClickHouseHandle, 'insertSpoolDir' | 'openSession'>,
 ): ClickHouseHandle {
   let closed = false;
   return {
     client,
     database,
     mode,
-    insertSpoolDir,
+    insertSpoolDir: embedded?.insertSpoolDir,
+    openSession: embedded?.openSession,
     describe: () => description,
     close: async () => {
       if (closed) return;

@@ -1,10 +1,11 @@
 /**
  * Idempotent batch inserts of span rows into otel_traces and llm_calls.
  *
- * Format: JSONCompactEachRow with an explicit column list. Measured on the embedded engine (20k otel_traces
- * rows, 2-core box): JSONEachRow ~420-490 ms, JSONCompactEachRow ~320-400 ms — the engine parses no keys.
- * Rows are encoded once, when their Kafka record is decoded (spreading the CPU and holding compact strings
- * instead of object graphs while a batch fills).
+ * Formats (TABLE_FORMATS), always with an explicit column list: otel_traces as JSONCompactEachRow (measured on
+ * the embedded engine, 20k rows, 2-core box: JSONEachRow ~420-490 ms, JSONCompactEachRow ~320-400 ms — the
+ * engine parses no keys), written straight from the protobuf by consumer/encode-wire-rows.ts; llm_calls as
+ * RowBinary (row-binary.ts), cheaper for the engine to parse. Rows are encoded once, when their Kafka record
+ * is decoded (spreading the CPU and holding compact encodings instead of object graphs while a batch fills).
  *
  * How the body reaches the engine depends on where it runs:
  * - ClickHouse server (CLICKHOUSE_URL): streamed as the HTTP request body with `exec`, which passes the
@@ -31,6 +32,7 @@ import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../names.js';
 import type { ClickHouseHandle } from './client.js';
 import { errorMessage, IngestError } from '../errors.js';
 import { clickHouseErrorCode, toIngestError } from './errors.js';
+import { RowBinaryWriter } from './row-binary.js';
 import type { LlmCallRow, OtelTraceRow } from './rows.js';
 
 export type SpanTable = typeof TABLE_OTEL_TRACES | typeof TABLE_LLM_CALLS;
@@ -116,25 +118,62 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): string {
   return encode(rows, OTEL_TRACES_COLUMNS);
 }
 
-/** Reused by encodeLlmCallRow: one values array, not one per row. */
-const llmCallValues: unknown[] = new Array(LLM_CALLS_COLUMNS.length);
-
 /**
- * One llm_calls row as a JSONCompactEachRow line. One JSON.stringify of the values array measures faster
- * than composing the line from per-value JSON.stringify calls (~1.5 vs ~1.8 µs per row).
+ * One llm_calls row in RowBinary (LLM_CALLS_COLUMNS order) appended to `out`. llm_calls is all scalars and
+ * short strings: writing them costs about what one JSON.stringify of the values array did (~1.5-1.9 µs per
+ * row; bench/ingest/decode-cpu.bench.ts shows no change), and the engine reads them for less (see
+ * row-binary.ts). The numbers are already within their column types (span-to-row.ts clamps counts and
+ * status codes), so no write here can overflow.
  */
-export function encodeLlmCallRow(row: LlmCallRow): string {
-  for (let i = 0; i < LLM_CALLS_COLUMNS.length; i++)
-    llmCallValues[i] = row[LLM_CALLS_COLUMNS[i] as keyof LlmCallRow];
-  return `${JSON.stringify(llmCallValues)}\n`;
+export function writeLlmCallRow(out: RowBinaryWriter, row: LlmCallRow): void {
+  out.int64Decimal(row.Timestamp);
+  out.string(row.TraceId);
+  out.string(row.SpanId);
+  out.string(row.ServiceName);
+  out.string(row.Environment);
+  out.string(row.Provider);
+  out.string(row.Operation);
+  out.string(row.RequestModel);
+  out.string(row.ResponseModel);
+  out.string(row.ModelFamily);
+  out.string(row.ModelVersion);
+  out.string(row.ModelSnapshot);
+  out.string(row.StatusCode);
+  out.uint8(row.IsFailure);
+  out.string(row.FailureClass);
+  out.string(row.FailureOrigin);
+  out.string(row.ErrorType);
+  out.uint16(row.HttpStatus);
+  out.float64(row.DurationMs);
+  out.float64(row.TimeToFirstTokenMs);
+  out.uint32(row.InputTokens);
+  out.uint32(row.OutputTokens);
+  out.uint32(row.CacheReadInputTokens);
+  out.uint32(row.CacheWriteInputTokens);
+  out.uint32(row.ReasoningOutputTokens);
+  out.stringArray(row.FinishReasons);
+  out.uint8(row.Stream);
+  out.uint16(row.RetryCount);
+  out.string(row.ProviderRequestId);
+  out.string(row.ServerAddress);
+  out.string(row.ScopeName);
 }
 
-/** JSONCompactEachRow lines (each ending in '\n') in LLM_CALLS_COLUMNS order. */
-export function encodeLlmCallRows(rows: readonly LlmCallRow[]): string {
-  let out = '';
-  for (const row of rows) out += encodeLlmCallRow(row);
-  return out;
+/** RowBinary rows in LLM_CALLS_COLUMNS order (empty when `rows` is). */
+export function encodeLlmCallRows(rows: readonly LlmCallRow[]): Buffer {
+  const out = new RowBinaryWriter(rows.length * 256 + 16);
+  for (const row of rows) writeLlmCallRow(out, row);
+  return out.toBuffer();
 }
+
+/** The rows of one table for one insert, as encodeTraceRows / encodeLlmCallRows made them. */
+export type EncodedChunk = string | Uint8Array;
+
+/** Each table's insert format: what encodeTraceRows and encodeLlmCallRows write. */
+export const TABLE_FORMATS = {
+  [TABLE_OTEL_TRACES]: 'JSONCompactEachRow',
+  [TABLE_LLM_CALLS]: 'RowBinary',
+} as const satisfies Record<SpanTable, string>;
 
 /**
  * What the consumer needs from a writer: one idempotent insert of pre-encoded rows into one table. An
@@ -143,7 +182,7 @@ export function encodeLlmCallRows(rows: readonly LlmCallRow[]): string {
  */
 export interface SpanRowWriter {
   /** `chunks` are encodeTraceRows / encodeLlmCallRows outputs, concatenated in order. */
-  writeEncoded(table: SpanTable, chunks: readonly string[], dedupToken: string): Promise<void>;
+  writeEncoded(table: SpanTable, chunks: readonly EncodedChunk[], dedupToken: string): Promise<void>;
 }
 
 export interface SpanRowBatch {
@@ -155,6 +194,20 @@ export interface SpanRowBatch {
 export type SpanWriterTarget = Pick<ClickHouseHandle, 'client'> &
   Partial<Pick<ClickHouseHandle, 'insertSpoolDir'>>;
 
+/**
+ * Engine settings for inserts into the embedded engine, given explicitly per insert. The consumer runs its
+ * inserts concurrently on separate sessions (engine-sessions.ts) beside its own JS thread, on a host it
+ * shares: one thread per insert is enough, and the file parser's parallel mode (a reader thread cutting
+ * segments for parser threads) then only adds work. Measured, 12k spans into both tables, merges stopped,
+ * alternating runs on the 2-core box: default ~160-200 ms CPU per batch, these ~140-177 ms (−10-13 %), wall
+ * time lower too.
+ */
+const EMBEDDED_INSERT_SETTINGS: ClickHouseSettings = {
+  input_format_parallel_parsing: 0,
+  max_threads: 1,
+  max_insert_threads: '1',
+};
+
 /** Names spool files uniquely across every writer of this process (one process owns a data folder). */
 let spoolSeq = 0;
 
@@ -162,12 +215,27 @@ let spoolSeq = 0;
 const SPOOL_FILE_ERROR_CODES = new Set(['107', '76', '74']);
 
 export class ClickHouseSpanWriter implements SpanRowWriter {
-  readonly #client: ClickHouseHandle['client'];
-  readonly #spoolDir: string | undefined;
+  /** Sessions not running an insert right now; an insert takes one and gives it back. */
+  readonly #idle: SpanWriterTarget[];
+  readonly #waiting: ((target: SpanWriterTarget) => void)[] = [];
 
-  constructor(handle: SpanWriterTarget) {
-    this.#client = handle.client;
-    this.#spoolDir = handle.insertSpoolDir;
+  /**
+   * One target, or several sessions of the same store (engine-sessions.ts): concurrent inserts each run on
+   * a session of their own, because the embedded engine serialises the statements of one connection.
+   */
+  constructor(targets: SpanWriterTarget | readonly SpanWriterTarget[]) {
+    this.#idle = Array.isArray(targets) ? [...targets] : [targets as SpanWriterTarget];
+    if (this.#idle.length === 0) throw new TypeError('ClickHouseSpanWriter needs at least one target');
+  }
+
+  async #take(): Promise<SpanWriterTarget> {
+    return this.#idle.pop() ?? new Promise<SpanWriterTarget>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #give(target: SpanWriterTarget): void {
+    const next = this.#waiting.shift();
+    if (next) next(target);
+    else this.#idle.push(target);
   }
 
   /**
@@ -191,7 +259,7 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
     }
   }
 
-  async writeEncoded(table: SpanTable, chunks: readonly string[], dedupToken: string): Promise<void> {
+  async writeEncoded(table: SpanTable, chunks: readonly EncodedChunk[], dedupToken: string): Promise<void> {
     if (chunks.every((chunk) => chunk.length === 0)) return;
     const columns = COLUMNS[table].map((c) => `\`${c}\``).join(', ');
     const settings: ClickHouseSettings = {
@@ -201,23 +269,27 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
       deduplicate_blocks_in_dependent_materialized_views: 1,
       async_insert: 0,
     };
+    const target = await this.#take();
     try {
-      if (this.#spoolDir !== undefined)
-        await this.#insertFromFile(this.#spoolDir, table, columns, chunks, settings);
-      else await this.#insertStreamed(table, columns, chunks, settings);
+      if (target.insertSpoolDir !== undefined)
+        await this.#insertFromFile(target, target.insertSpoolDir, table, columns, chunks, settings);
+      else await this.#insertStreamed(target, table, columns, chunks, settings);
     } catch (error) {
       throw toIngestError(error, `insert into ${table} (token ${dedupToken})`);
+    } finally {
+      this.#give(target);
     }
   }
 
   async #insertStreamed(
+    target: SpanWriterTarget,
     table: SpanTable,
     columns: string,
-    chunks: readonly string[],
+    chunks: readonly EncodedChunk[],
     settings: ClickHouseSettings,
   ): Promise<void> {
-    const result = await this.#client.exec({
-      query: `INSERT INTO ${table} (${columns}) FORMAT JSONCompactEachRow`,
+    const result = await target.client.exec({
+      query: `INSERT INTO ${table} (${columns}) FORMAT ${TABLE_FORMATS[table]}`,
       values: Readable.from(chunks, { objectMode: false }),
       clickhouse_settings: settings,
     });
@@ -229,15 +301,16 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
   }
 
   async #insertFromFile(
+    target: SpanWriterTarget,
     spoolDir: string,
     table: SpanTable,
     columns: string,
-    chunks: readonly string[],
+    chunks: readonly EncodedChunk[],
     settings: ClickHouseSettings,
   ): Promise<void> {
     // One file per insert (inserts may overlap); the spool folder is emptied whenever the engine is opened,
     // so a crash between write and unlink leaves nothing behind for long.
-    const path = join(spoolDir, `${table}-${process.pid}-${++spoolSeq}.jsonl`);
+    const path = join(spoolDir, `${table}-${process.pid}-${++spoolSeq}.rows`);
     try {
       await writeFile(path, chunks);
     } catch (error) {
@@ -250,9 +323,9 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
       );
     }
     try {
-      await this.#client.command({
-        query: `INSERT INTO ${table} (${columns}) FROM INFILE '${path.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' FORMAT JSONCompactEachRow`,
-        clickhouse_settings: settings,
+      await target.client.command({
+        query: `INSERT INTO ${table} (${columns}) FROM INFILE '${path.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' FORMAT ${TABLE_FORMATS[table]}`,
+        clickhouse_settings: { ...settings, ...EMBEDDED_INSERT_SETTINGS },
       });
     } catch (error) {
       const code = clickHouseErrorCode(error);

@@ -39,7 +39,9 @@ export interface ConsumerConfig {
   maxBufferedBytes: number;
   /**
    * MODELWATCH_CONSUMER_MAX_CONCURRENT_INSERTS: inserts in flight at once across partitions; bounds the
-   * engine's parse memory and CPU (2 matches a 2-core box; raise it for a ClickHouse server). @default 2
+   * engine's parse memory and CPU (2 matches a 2-core box; raise it for a ClickHouse server). With the
+   * embedded engine each slot gets a connection of its own (clickhouse/engine-sessions.ts), since one chdb
+   * connection runs its statements one at a time. @default 2
    */
   maxConcurrentInserts: number;
   /** MODELWATCH_CONSUMER_RETRY_MIN_MS: first backoff after a retriable failure. @default 200 */

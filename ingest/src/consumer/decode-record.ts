@@ -1,6 +1,7 @@
 /**
  * One Kafka record -> encoded rows for both tables, or the reason it is poison. Pure and synchronous: it
- * runs as records arrive so a batch holds compact JSONCompactEachRow strings, not object graphs.
+ * runs as records arrive so a batch holds compact encoded rows (insert-rows.ts' TABLE_FORMATS), not object
+ * graphs.
  */
 import { encodeLlmCallRows, encodeTraceRows } from '../clickhouse/insert-rows.js';
 import { errorMessage, IngestError } from '../errors.js';
@@ -18,8 +19,8 @@ export interface DecodedRecord {
   /** otel_traces rows, JSONCompactEachRow lines ('' when none). */
   traces: string;
   traceCount: number;
-  /** llm_calls rows, JSONCompactEachRow lines ('' when none). */
-  llmCalls: string;
+  /** llm_calls rows, RowBinary (empty when none). */
+  llmCalls: Buffer;
   llmCallCount: number;
 }
 

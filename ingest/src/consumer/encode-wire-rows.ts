@@ -1,6 +1,6 @@
 /**
  * The consumer's fast path: protobuf ExportTraceServiceRequest bytes -> JSONCompactEachRow lines for
- * otel_traces and llm_calls in one walk over the wire format, without protobufjs messages, DecodedSpan
+ * otel_traces and RowBinary rows for llm_calls in one walk over the wire format, without protobufjs messages, DecodedSpan
  * objects or row objects for otel_traces. Attribute maps are written straight into the JSON; only the
  * attributes the llm_calls row needs become values, and that row is built by span-to-row's toLlmCallRow.
  *
@@ -11,7 +11,8 @@
  * returns undefined, and the caller runs the reference path instead. Measured on the benchmark's spans:
  * see bench/ingest/decode-cpu.bench.ts.
  */
-import { encodeLlmCallRow } from '../clickhouse/insert-rows.js';
+import { writeLlmCallRow } from '../clickhouse/insert-rows.js';
+import { RowBinaryWriter } from '../clickhouse/row-binary.js';
 import { attrValueToString } from '../otlp/attr-value.js';
 import { int64HalvesToValue, uint64ToDecimal } from '../otlp/int64.js';
 import type { AttrMap, AttrValue, Attributes, StatusCodeValue } from '../otlp/otlp-types.js';
@@ -46,8 +47,8 @@ export interface EncodedRows {
   /** otel_traces rows, JSONCompactEachRow lines ('' when none). */
   traces: string;
   traceCount: number;
-  /** llm_calls rows, JSONCompactEachRow lines ('' when none). */
-  llmCalls: string;
+  /** llm_calls rows, RowBinary (empty when none). */
+  llmCalls: Buffer;
   llmCallCount: number;
 }
 
@@ -454,9 +455,7 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
       status: { code: status, message: statusMessage },
       events: events ?? NO_EVENTS,
     };
-    out.llmCalls += encodeLlmCallRow(
-      toLlmCallRow(view, scope.serviceName, scope.environment, scope.scopeName),
-    );
+    writeLlmCallRow(llmRows, toLlmCallRow(view, scope.serviceName, scope.environment, scope.scopeName));
     out.llmCallCount++;
   }
 }
@@ -539,6 +538,10 @@ function readResourceSpans(r: WireReader, out: EncodedRows): void {
   r.leave(outer);
 }
 
+/** One request's llm_calls rows are written here, then copied out (one buffer reused for every request). */
+const llmRows = new RowBinaryWriter();
+const NO_ROWS = Buffer.alloc(0);
+
 /**
  * Rows for one protobuf ExportTraceServiceRequest, or undefined when the reference path must decide (see the
  * file comment). Never throws for malformed input.
@@ -546,7 +549,8 @@ function readResourceSpans(r: WireReader, out: EncodedRows): void {
 export function encodeWireRows(body: Uint8Array): EncodedRows | undefined {
   // Dropped between requests only: a list's duplicate check relies on its keys' infos staying put.
   if (keyInfos.size >= KEY_CACHE_LIMIT) keyInfos.clear();
-  const out: EncodedRows = { traces: '', traceCount: 0, llmCalls: '', llmCallCount: 0 };
+  const out: EncodedRows = { traces: '', traceCount: 0, llmCalls: NO_ROWS, llmCallCount: 0 };
+  llmRows.reset();
   const r = new WireReader(body);
   try {
     while (r.pos < r.limit) {
@@ -559,7 +563,7 @@ export function encodeWireRows(body: Uint8Array): EncodedRows | undefined {
     throw error;
   }
   out.traces = flatten(out.traces);
-  out.llmCalls = flatten(out.llmCalls);
+  if (out.llmCallCount > 0) out.llmCalls = llmRows.toBuffer();
   return out;
 }
 

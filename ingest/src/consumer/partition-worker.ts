@@ -12,10 +12,15 @@
  * Every step is idempotent, so a retriable failure retries the step (same token) after a backoff, with the
  * partition paused so nothing more is fetched for it.
  */
-import type { SpanRowWriter, SpanTable } from '../clickhouse/insert-rows.js';
+import {
+  TABLE_FORMATS,
+  type EncodedChunk,
+  type SpanRowWriter,
+  type SpanTable,
+} from '../clickhouse/insert-rows.js';
 import { errorMessage, IngestError, isRetriable } from '../errors.js';
 import type { Logger } from '../log.js';
-import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../names.js';
+import { HEADER_DLQ_PAYLOAD, TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../names.js';
 import { backoffDelayMs, sleep, type BackoffOptions } from './backoff.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
 import { decodeRecord, type DecodedRecord, type PoisonRecord, type RecordHeaders } from './decode-record.js';
@@ -477,7 +482,9 @@ export class PartitionWorker {
             offset: entry.offset,
             key: null,
             value: rows,
-            headers: undefined,
+            headers: {
+              [HEADER_DLQ_PAYLOAD]: `clickhouse-rows; table=${table}; format=${TABLE_FORMATS[table]}`,
+            },
             error: reason,
           });
         }
@@ -605,10 +612,11 @@ export class PartitionWorker {
   }
 }
 
-function rowsOf(decoded: DecodedRecord, table: SpanTable): string {
+function rowsOf(decoded: DecodedRecord, table: SpanTable): EncodedChunk {
   return table === TABLE_OTEL_TRACES ? decoded.traces : decoded.llmCalls;
 }
 
 function toLetter(entry: Entry, error: IngestError): DeadLetter {
-  return { offset: entry.offset, key: entry.key, value: entry.value, headers: entry.headers, error };
+  const headers = { ...entry.headers, [HEADER_DLQ_PAYLOAD]: 'source-record' };
+  return { offset: entry.offset, key: entry.key, value: entry.value, headers, error };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { drainPending } from 'chdb';
-import { openMigratedStore } from '../report/fixtures/embedded-store.js';
+import { openMigratedStore } from '../fixtures/embedded-store.js';
 import { incidentRows, incidentTimes, insertRows } from '../report/fixtures/seed-llm-calls.js';
 import { killAll, repoRoot as root, runModelwatch, type Run } from './fixtures/modelwatch-process.js';
 

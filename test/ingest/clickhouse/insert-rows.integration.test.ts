@@ -4,29 +4,26 @@
  * in both tables and in their materialized views — or the consumer's exactly-once guarantee breaks.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openClickHouse, type ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js';
-import { clickHouseConfigFromEnv } from '../../../ingest/src/clickhouse/config.js';
+import type { ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js';
 import { ClickHouseSpanWriter } from '../../../ingest/src/clickhouse/insert-rows.js';
 import { decodeRecord } from '../../../ingest/src/consumer/decode-record.js';
 import { IngestError } from '../../../ingest/src/errors.js';
-import { runMigrations } from '../../../ingest/src/migrations/run-migrations.js';
 import { makeTraceRequests } from '../consumer/llm-span-fixtures.js';
+import { openMigratedStore, type TestStore } from '../fixtures/embedded-store.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'mw-insert-rows-'));
+let store: TestStore;
 let ch: ClickHouseHandle;
+let dataDir: string;
 
 before(async () => {
-  const config = clickHouseConfigFromEnv({ MODELWATCH_DATA_DIR: dataDir });
-  ch = await openClickHouse(config);
-  await runMigrations(ch, { schema: config });
+  store = await openMigratedStore('mw-insert-rows-');
+  ({ handle: ch, dataDir } = store);
 });
 after(async () => {
-  await ch.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await store.close();
 });
 
 async function count(sql: string, service: string): Promise<number> {
@@ -50,10 +47,10 @@ async function countsFor(service: string): Promise<number[]> {
 
 async function encodedRows(
   service: string,
-): Promise<{ traces: string[]; llmCalls: string[]; spans: number }> {
+): Promise<{ traces: string[]; llmCalls: Buffer[]; spans: number }> {
   const requests = await makeTraceRequests(service, 4, 5);
   const traces: string[] = [];
-  const llmCalls: string[] = [];
+  const llmCalls: Buffer[] = [];
   let spans = 0;
   for (const request of requests) {
     const decoded = decodeRecord(Buffer.from(request.proto), undefined);
@@ -93,7 +90,7 @@ test('the embedded handle spools inserts to files and an identical retry with th
 test('rows the engine refuses are a non-retriable rejection (the consumer bisects and dead-letters them)', async () => {
   const writer = new ClickHouseSpanWriter(ch);
   await assert.rejects(
-    writer.writeEncoded('llm_calls', ['["not", "a", "row"]\n'], 'test:bad:0-0:llm_calls'),
+    writer.writeEncoded('otel_traces', ['["not", "a", "row"]\n'], 'test:bad:0-0:otel_traces'),
     (error: unknown) =>
       error instanceof IngestError && error.code === 'CLICKHOUSE_REJECTED' && !error.retriable,
   );

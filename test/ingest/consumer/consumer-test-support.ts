@@ -4,14 +4,13 @@
  * libchdb binds one data directory per process), unique topics/groups/services per test.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type IHeaders } from 'kafkajs';
-import { openClickHouse, type ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js';
-import { clickHouseConfigFromEnv } from '../../../ingest/src/clickhouse/config.js';
+import type { ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js';
 import { consumerConfigFromEnv, type ConsumerConfig } from '../../../ingest/src/consumer/config.js';
-import { runMigrations } from '../../../ingest/src/migrations/run-migrations.js';
+import { openMigratedStoreAt, type TestStore } from '../fixtures/embedded-store.js';
 
 export function kafkaBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS;
@@ -42,26 +41,12 @@ export function testConsumerConfig(
   });
 }
 
-export interface EmbeddedStore {
-  handle: ClickHouseHandle;
-  dataDir: string;
-  close(): Promise<void>;
-}
+export type EmbeddedStore = TestStore;
 
-export async function openEmbeddedStore(
+export function openEmbeddedStore(
   dataDir = mkdtempSync(join(tmpdir(), 'mw-consumer-')),
 ): Promise<EmbeddedStore> {
-  const config = clickHouseConfigFromEnv({ MODELWATCH_DATA_DIR: dataDir });
-  const handle = await openClickHouse(config);
-  await runMigrations(handle, { schema: config });
-  return {
-    handle,
-    dataDir,
-    close: async () => {
-      await handle.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return openMigratedStoreAt(dataDir);
 }
 
 export async function createTopic(topic: string, partitions: number): Promise<void> {

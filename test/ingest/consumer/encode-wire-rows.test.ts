@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LLM_CALLS_COLUMNS, encodeTraceRows } from '../../../ingest/src/clickhouse/insert-rows.js';
-import type { LlmCallRow } from '../../../ingest/src/clickhouse/rows.js';
+import { encodeLlmCallRows, encodeTraceRows } from '../../../ingest/src/clickhouse/insert-rows.js';
 import { decodeRecord } from '../../../ingest/src/consumer/decode-record.js';
 import { encodeWireRows } from '../../../ingest/src/consumer/encode-wire-rows.js';
 import { spanToRows } from '../../../ingest/src/consumer/span-to-row.js';
@@ -11,16 +10,16 @@ import { ExportTraceServiceRequestType } from '../../../ingest/src/otlp/proto-ty
 import { makeSpans } from '../otlp/otel-sdk-spans.js';
 import { makeTraceRequests } from './llm-span-fixtures.js';
 
-/** The reference path, with llm_calls encoded by a plain JSON.stringify of the column values. */
+/**
+ * The reference path: protobufjs messages -> row objects -> the encoders (the RowBinary writer itself is
+ * proven against the real engine in test/ingest/clickhouse/row-binary.integration.test.ts).
+ */
 function reference(body: Uint8Array) {
   const rows = spanToRows(decodeTraceRequest(body, 'otlp_proto'));
-  const llmCalls = rows.llmCalls
-    .map((row) => `${JSON.stringify(LLM_CALLS_COLUMNS.map((c) => row[c as keyof LlmCallRow]))}\n`)
-    .join('');
   return {
     traces: encodeTraceRows(rows.traces),
     traceCount: rows.traces.length,
-    llmCalls,
+    llmCalls: encodeLlmCallRows(rows.llmCalls),
     llmCallCount: rows.llmCalls.length,
   };
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SpanRowWriter, SpanTable } from '../../../ingest/src/clickhouse/insert-rows.js';
+import type { EncodedChunk, SpanRowWriter, SpanTable } from '../../../ingest/src/clickhouse/insert-rows.js';
 import { ClickHouseSpanWriter } from '../../../ingest/src/clickhouse/insert-rows.js';
 import { startConsumer, type RunningConsumer } from '../../../ingest/src/consumer/run-consumer.js';
 import { IngestError } from '../../../ingest/src/errors.js';
@@ -12,6 +12,7 @@ import { silentLogger } from '../../../ingest/src/log.js';
 import {
   HEADER_DLQ_ERROR_CODE,
   HEADER_DLQ_ERROR_MESSAGE,
+  HEADER_DLQ_PAYLOAD,
   HEADER_DLQ_SOURCE_OFFSET,
   HEADER_DLQ_SOURCE_PARTITION,
   HEADER_DLQ_SOURCE_TOPIC,
@@ -169,6 +170,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
       assert.equal(record.headers[HEADER_DLQ_SOURCE_PARTITION], '0');
       assert.match(record.headers[HEADER_DLQ_ERROR_CODE] ?? '', /^OTLP_(DECODE_FAILED|INVALID)$/);
       assert.ok((record.headers[HEADER_DLQ_ERROR_MESSAGE] ?? '').length > 0);
+      assert.equal(record.headers[HEADER_DLQ_PAYLOAD], 'source-record');
     }
     assert.deepEqual(byOffset.get('1')?.value, Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x37, 0x42, 0x99]));
     assert.equal(byOffset.get('3')?.headers[HEADER_DLQ_ERROR_CODE], 'OTLP_INVALID');
@@ -192,7 +194,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const tokens: string[] = [];
     let calls = 0;
     const flaky: SpanRowWriter = {
-      async writeEncoded(table: SpanTable, chunks: readonly string[], token: string) {
+      async writeEncoded(table: SpanTable, chunks: readonly EncodedChunk[], token: string) {
         calls++;
         tokens.push(token);
         if (calls <= 3) throw new IngestError('CLICKHOUSE_UNAVAILABLE', 'injected: connection refused');
@@ -232,8 +234,10 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const real = new ClickHouseSpanWriter(store.handle);
     const rejecting: SpanRowWriter = {
       async writeEncoded(table, chunks, token) {
-        // Stand-in for a type error in one record's llm_calls rows.
-        if (table === TABLE_LLM_CALLS && chunks.some((c) => c.includes(poisonTrace))) {
+        // Stand-in for a type error in one record's llm_calls rows (RowBinary: the trace id is a string in it).
+        const holdsPoison = (c: EncodedChunk) =>
+          (typeof c === 'string' ? c : Buffer.from(c).toString('latin1')).includes(poisonTrace);
+        if (table === TABLE_LLM_CALLS && chunks.some(holdsPoison)) {
           throw new IngestError('CLICKHOUSE_REJECTED', 'injected: Cannot parse input: expected UInt32');
         }
         await real.writeEncoded(table, chunks, token);
@@ -248,6 +252,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     assert.equal(dead?.headers[HEADER_DLQ_SOURCE_OFFSET], '5');
     assert.equal(dead?.headers[HEADER_DLQ_ERROR_CODE], 'CLICKHOUSE_REJECTED');
     assert.match(dead?.headers[HEADER_DLQ_ERROR_MESSAGE] ?? '', /^llm_calls: /);
+    assert.equal(dead?.headers[HEADER_DLQ_PAYLOAD], 'clickhouse-rows; table=llm_calls; format=RowBinary');
     await consumer.stop();
   });
 

@@ -8,7 +8,7 @@ import { IngestError } from '../../../ingest/src/errors.js';
 import { formatQueryResult } from '../../../ingest/src/query/format-result.js';
 import { parseQueryParams } from '../../../ingest/src/query/query-params.js';
 import { runQuery } from '../../../ingest/src/query/run-query.js';
-import { openMigratedStore, type TestStore } from '../report/fixtures/embedded-store.js';
+import { openMigratedStore, type TestStore } from '../fixtures/embedded-store.js';
 import { incidentRows, incidentTimes, insertRows } from '../report/fixtures/seed-llm-calls.js';
 
 const noColors = pc.createColors(false);

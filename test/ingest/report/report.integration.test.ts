@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runReport, modelFilter } from '../../../ingest/src/report/run-report.js';
 import { resolveWindows } from '../../../ingest/src/report/report-window.js';
-import { openMigratedStore, type TestStore } from './fixtures/embedded-store.js';
+import { openMigratedStore, type TestStore } from '../fixtures/embedded-store.js';
 import { incidentRows, incidentTimes, insertRows } from './fixtures/seed-llm-calls.js';
 
 const t = incidentTimes();
