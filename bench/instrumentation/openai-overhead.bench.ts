@@ -2,7 +2,7 @@
  * Per-call overhead of modelwatch's OpenAI instrumentation against no instrumentation and against the
  * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, in one process, interleaved.
  *
- *   npm run bench:instrumentation [-- --calls 1500 --rounds 30 --batch 64 --concurrency 16 --source]
+ *   npm run bench:instrumentation [-- --calls 1500 --block 100 --rounds 30 --batch 64 --concurrency 16 --source]
  *
  * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
  * span carries more (model version, failure class, TTFT). Wall time on a shared machine is noisy, so CPU
@@ -12,9 +12,14 @@
  * - The simulator runs in a SEPARATE child process (its CPU is not ours); calls go over real HTTP.
  * - All arms use `openai` 6 (alias `openai-v6`): contrib 0.22 supports `openai` <7 only. modelwatch is the
  *   compiled package by default (see bench-arms.ts `loadModelwatch`; `--source` for the TS source).
- * - Sequential modes interleave the arms in blocks of a few calls (rotating which goes first) and measure
+ * - Sequential modes interleave the arms in blocks of `--block` calls (rotating which goes first) and measure
  *   every call alone: wall time and CPU time. Per-call CPU medians are robust to the neighbours' bursts and
  *   GC pauses, which land in whichever call is running. Added = arm median − baseline median.
+ *   Blocks are long enough (100 calls) for each arm to reach the steady state a service runs in: switching arms
+ *   patches and unpatches `Completions.prototype`, which invalidates V8's inline caches for every call site
+ *   that goes through that prototype, and with blocks of 5 a fifth of each arm's calls ran re-warming code
+ *   (and an arm's span work deferred past its last call was billed to the next arm). `--block 5` reproduces
+ *   that cold, switching measurement.
  * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
  *   round; CPU per call is per batch, added CPU is the median over rounds of (arm − baseline in the same
  *   round). Latency quantiles pool every call.
@@ -31,6 +36,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
     'long-chunks': { type: 'string', default: '100' },
+    block: { type: 'string', default: '100' },
     source: { type: 'boolean', default: false },
   },
 });
@@ -40,7 +46,7 @@ const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const LONG_CHUNKS = Number(values['long-chunks']);
 /** Calls per arm before switching arms in the sequential modes. */
-const BLOCK = 5;
+const BLOCK = Number(values.block);
 const TARGET_RATIO = 0.5;
 
 const { module: modelwatch, label } = await loadModelwatch(values.source);

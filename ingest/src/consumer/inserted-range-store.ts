@@ -7,11 +7,11 @@
  * readers do not rely on merges (ORDER BY Version DESC LIMIT 1). Version = to * 2 + phase, so it only grows
  * as ranges advance and 'after' beats 'before' of the same range — no clocks involved.
  *
- * The table is created here (IF NOT EXISTS) rather than in migrations/ because the migrations folder has
- * another owner; the DDL is self-contained so it can move into a numbered migration unchanged.
+ * The table comes from migrations/0006_consumer_state.sql; the consumer only checks that it is there.
  */
 import type { ClickHouseHandle } from '../clickhouse/client.js';
 import { toIngestError } from '../clickhouse/errors.js';
+import { IngestError } from '../errors.js';
 
 export const TABLE_CONSUMER_STATE = 'modelwatch_consumer_state' as const;
 
@@ -44,27 +44,28 @@ export class ClickHouseInsertedRangeStore implements InsertedRangeStore {
     this.#handle = handle;
   }
 
-  /** Creates the state table if missing (idempotent; safe from several consumers at once). */
-  async ensureTable(cluster?: string): Promise<void> {
-    const onCluster = cluster ? ` ON CLUSTER '${cluster}'` : '';
-    const engine = cluster ? 'ReplicatedReplacingMergeTree(Version)' : 'ReplacingMergeTree(Version)';
+  /**
+   * Fails with a clear error when the state table is missing: the migrations were not applied
+   * (MODELWATCH_MIGRATE_ON_START=false and no `modelwatch migrate`).
+   */
+  async checkTable(): Promise<void> {
+    let exists: boolean;
     try {
-      await this.#handle.client.command({
-        query: `CREATE TABLE IF NOT EXISTS ${TABLE_CONSUMER_STATE}${onCluster} (
-          ConsumerGroup String,
-          Topic String,
-          Partition UInt32,
-          RangeFrom Int64,
-          RangeTo Int64,
-          Phase Enum8('before' = 1, 'after' = 2),
-          Version UInt64,
-          UpdatedAt DateTime64(3) DEFAULT now64(3)
-        ) ENGINE = ${engine}
-        ORDER BY (ConsumerGroup, Topic, Partition)`,
+      const result = await this.#handle.client.query({
+        query: 'EXISTS TABLE {table:Identifier}',
+        query_params: { table: TABLE_CONSUMER_STATE },
+        format: 'JSONEachRow',
       });
+      const rows = await result.json<{ result: number | string }>();
+      exists = Number(rows[0]?.result) === 1;
     } catch (error) {
-      throw toIngestError(error, `creating ${TABLE_CONSUMER_STATE}`);
+      throw toIngestError(error, `checking ${TABLE_CONSUMER_STATE}`);
     }
+    if (!exists)
+      throw new IngestError(
+        'MIGRATION_FAILED',
+        `table ${TABLE_CONSUMER_STATE} is missing: run \`modelwatch migrate\` (or start the consumer with MODELWATCH_MIGRATE_ON_START=true)`,
+      );
   }
 
   async load(key: PartitionKey): Promise<InsertedRange | null> {

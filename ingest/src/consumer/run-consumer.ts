@@ -80,8 +80,6 @@ export interface StartConsumerOptions {
   writer?: SpanRowWriter;
   /** Where written ranges are recorded. @default ClickHouseInsertedRangeStore on `clickhouse`. */
   rangeStore?: InsertedRangeStore;
-  /** Cluster name for the state table's DDL (ON CLUSTER, Replicated engine). */
-  cluster?: string;
   /** Also export Node process metrics (memory, event loop) on /metrics. @default false */
   processMetrics?: boolean;
 }
@@ -147,7 +145,7 @@ export async function startConsumer(
   if (store === undefined) {
     const clickHouseStore = new ClickHouseInsertedRangeStore(stateSession as EngineSession);
     try {
-      await clickHouseStore.ensureTable(options.cluster);
+      await clickHouseStore.checkTable();
     } catch (error) {
       await sessions?.close();
       throw error;

@@ -50,7 +50,6 @@ export async function serveConsumer(
     const consumer = await startConsumer(config, {
       clickhouse,
       logger,
-      cluster: clickHouseConfig.cluster,
       processMetrics: true,
     });
     let stopRequested = false;

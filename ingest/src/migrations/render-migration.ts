@@ -1,6 +1,7 @@
 /**
  * Renders a migration template for a single server or a cluster, and splits it into statements.
- * Placeholders: {{ON_CLUSTER}}, {{MERGE_TREE}}, {{AGGREGATING_MERGE_TREE}}, {{TRACES_TTL_DAYS}},
+ * Placeholders: {{ON_CLUSTER}}, {{MERGE_TREE}}, {{AGGREGATING_MERGE_TREE}}, {{REPLACING_MERGE_TREE}},
+ * {{TRACES_TTL_DAYS}},
  * {{LLM_CALLS_TTL_DAYS}}, {{ROLLUP_TTL_DAYS}}. An unknown placeholder is an error, not silent text.
  */
 import { IngestError } from '../errors.js';
@@ -19,6 +20,7 @@ export function renderMigration(template: string, options: RenderOptions): strin
     ON_CLUSTER: replicated ? `ON CLUSTER '${options.cluster}'` : '',
     MERGE_TREE: replicated ? 'ReplicatedMergeTree' : 'MergeTree',
     AGGREGATING_MERGE_TREE: replicated ? 'ReplicatedAggregatingMergeTree' : 'AggregatingMergeTree',
+    REPLACING_MERGE_TREE: replicated ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree',
     TRACES_TTL_DAYS: String(options.tracesTtlDays),
     LLM_CALLS_TTL_DAYS: String(options.llmCallsTtlDays),
     ROLLUP_TTL_DAYS: String(options.rollupTtlDays),

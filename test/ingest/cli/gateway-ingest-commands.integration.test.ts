@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { EXIT_SERVICE_FAILED } from '../../../ingest/src/cli/exit-codes.js';
 import {
   eventually,
   isListening,
@@ -216,21 +217,18 @@ describe(
       ]);
     });
 
-    it('ingest with MODELWATCH_MIGRATE_ON_START=false leaves the schema alone', async () => {
+    it('ingest with MODELWATCH_MIGRATE_ON_START=false leaves the schema alone and says to migrate', async () => {
       const freshDir = join(scratch, 'unmigrated');
-      const unmigrated = startModelwatch(['ingest'], {
+      const run = await runModelwatch(['ingest'], {
         KAFKA_BROKERS: brokers,
         MODELWATCH_TOPIC: topic,
         MODELWATCH_CONSUMER_GROUP: `${group}-nomigrate`,
-        MODELWATCH_CONSUMER_FROM_BEGINNING: 'false',
         MODELWATCH_DATA_DIR: freshDir,
         MODELWATCH_CONSUMER_METRICS_PORT: 'off',
         MODELWATCH_MIGRATE_ON_START: 'false',
       });
-      await unmigrated.waitFor(/ingesting Kafka topic/, 60_000);
-      unmigrated.signal('SIGTERM');
-      const run = await unmigrated.exited(60_000);
-      assert.equal(run.code, 0, `${run.signal ?? ''}\n${run.stderr}\n${run.stdout.slice(-3000)}`);
+      assert.equal(run.code, EXIT_SERVICE_FAILED, run.stderr);
+      assert.match(run.stderr, /modelwatch_consumer_state is missing: run `modelwatch migrate`/);
       assert.doesNotMatch(run.stdout, /migration applied/);
 
       const tables = await runModelwatch(
@@ -244,9 +242,13 @@ describe(
       );
       assert.equal(tables.code, 0, tables.stderr);
       const names = tables.stdout.trim().split(/\r?\n/).slice(1);
-      // The right database: the consumer's own offset-range table is there (it creates it itself).
-      assert.ok(names.includes('modelwatch_consumer_state'), names.join(', '));
-      for (const table of ['modelwatch_migrations', 'otel_traces', 'llm_calls', 'llm_calls_1m'])
+      for (const table of [
+        'modelwatch_migrations',
+        'modelwatch_consumer_state',
+        'otel_traces',
+        'llm_calls',
+        'llm_calls_1m',
+      ])
         assert.ok(!names.includes(table), `${table} exists: ${names.join(', ')}`);
     });
   },

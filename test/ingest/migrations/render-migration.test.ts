@@ -19,7 +19,8 @@ test('cluster rendering targets the cluster with Replicated engines', () => {
   assert.match(all, /CREATE TABLE IF NOT EXISTS llm_calls ON CLUSTER 'prod'/);
   assert.match(all, /ENGINE = ReplicatedMergeTree/);
   assert.match(all, /ENGINE = ReplicatedAggregatingMergeTree/);
-  assert.doesNotMatch(all, /ENGINE = (MergeTree|AggregatingMergeTree)\b/);
+  assert.match(all, /ENGINE = ReplicatedReplacingMergeTree\(Version\)/);
+  assert.doesNotMatch(all, /ENGINE = (MergeTree|AggregatingMergeTree|ReplacingMergeTree)\b/);
   assert.match(all, /toIntervalDay\(30\)/);
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openClickHouse, type ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js';
 import { clickHouseConfigFromEnv } from '../../../ingest/src/clickhouse/config.js';
+import { ClickHouseInsertedRangeStore } from '../../../ingest/src/consumer/inserted-range-store.js';
 import { IngestError } from '../../../ingest/src/errors.js';
 import { defaultMigrationsDir } from '../../../ingest/src/migrations/load-migrations.js';
 import { runMigrations } from '../../../ingest/src/migrations/run-migrations.js';
@@ -29,7 +30,16 @@ after(async () => {
 });
 
 test('first run applies every migration; the second applies nothing', async () => {
+  // Before: the consumer refuses to start, saying what to run, instead of failing on its first state write.
+  const stateStore = new ClickHouseInsertedRangeStore(ch);
+  await assert.rejects(stateStore.checkTable(), (error: unknown) => {
+    assert.ok(error instanceof IngestError);
+    assert.equal(error.code, 'MIGRATION_FAILED');
+    assert.match(error.message, /modelwatch_consumer_state is missing: run `modelwatch migrate`/);
+    return true;
+  });
   const first = await runMigrations(ch, { dir: migrationsDir, schema: config });
+  await stateStore.checkTable();
   assert.ok(first.applied >= 4);
   assert.ok(first.outcomes.every((o) => o.status === 'applied'));
   const second = await runMigrations(ch, { dir: migrationsDir, schema: config });

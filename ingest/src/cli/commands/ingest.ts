@@ -46,13 +46,9 @@ export default defineCommand({
       const clickhouse = await openClickHouse(chConfig);
       try {
         // MODELWATCH_MIGRATE_ON_START=false: the schema is someone else's job (a `modelwatch migrate` step
-        // in the deployment, or a DBA); startConsumer only creates its own offset-range table.
+        // in the deployment, or a DBA); startConsumer checks its state table is there and says so if not.
         if (config.migrateOnStart) await runMigrations(clickhouse, { schema: chConfig, logger });
-        const consumer = await startConsumer(config, {
-          clickhouse,
-          logger,
-          ...(chConfig.cluster ? { cluster: chConfig.cluster } : {}),
-        });
+        const consumer = await startConsumer(config, { clickhouse, logger });
         err(`ingesting Kafka topic ${config.topic} (group ${config.groupId}) into ${clickhouse.describe()}`);
         await Promise.race([shutdown.signalled, consumer.done]);
         // Writes and commits the batches it holds, then leaves the group.
