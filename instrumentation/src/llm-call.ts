@@ -204,14 +204,9 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   }
 
   http(info: LlmHttpInfo): void {
-    if (this.ended || !info) return;
+    if (this.ended) return;
     try {
-      // Status, id and retries now; the headers are read when the span is finished.
-      const status = finite(info.statusCode);
-      if (status !== undefined) this.responseStatus = status;
-      this.requestId = nonEmptyString(info.requestId) ?? this.requestId;
-      if (info.headers) this.headers = info.headers;
-      this.retryCount = finite(info.retryCount) ?? this.retryCount;
+      this.noteHttp(info);
     } catch (error) {
       diag.debug('modelwatch: http failed', error);
     }
@@ -241,9 +236,8 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   finishSpan(): void {
     try {
       if (this.resultReader !== undefined) this.readResult(this.result, this.resultReader);
-      if (this.headers !== undefined)
-        this.recordHttp({ headers: this.headers, statusCode: this.responseStatus, requestId: this.requestId });
       if (this.failed) this.recordFailure(this.failedWith);
+      if (this.headers !== undefined) this.readHeaders(this.headers);
       // Neither the error nor the result is kept alive with the span.
       this.failedWith = undefined;
       this.result = undefined;
@@ -279,8 +273,8 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     if (carrier && typeof carrier === 'object') {
       const requestId = typeof carrier.requestID === 'string' ? carrier.requestID : undefined;
       if (carrier.headers && typeof carrier.headers === 'object') {
-        this.recordHttp({ headers: carrier.headers as LlmHttpInfo['headers'], requestId });
-      } else if (requestId) this.recordHttp({ requestId });
+        this.noteHttp({ headers: carrier.headers as LlmHttpInfo['headers'], requestId });
+      } else if (requestId) this.noteHttp({ requestId });
     }
     const message = shortMessage(error, failure.failureClass);
     this.span.setStatus({ code: SpanStatusCode.ERROR, message });
@@ -292,23 +286,24 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     );
   }
 
-  private recordHttp(info: LlmHttpInfo): void {
+  /** Status, request id and retries as reported; the headers are kept and read by readHeaders() at finish. */
+  private noteHttp(info: LlmHttpInfo): void {
     if (!info) return;
     const status = finite(info.statusCode);
     if (status !== undefined) this.responseStatus = status;
-    const headers = info.headers;
-    this.requestId =
-      nonEmptyString(info.requestId) ??
-      nonEmptyString(readFirstHeader(headers, REQUEST_ID_HEADERS)) ??
-      this.requestId;
-    if (headers) {
-      this.remainingRequests =
-        readNumericHeader(headers, REMAINING_REQUESTS_HEADERS) ?? this.remainingRequests;
-      this.remainingTokens = readNumericHeader(headers, REMAINING_TOKENS_HEADERS) ?? this.remainingTokens;
-      // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
-      if (!isSuccessStatus(status)) this.retryAfterS = finite(readRetryAfterS(headers)) ?? this.retryAfterS;
-    }
+    this.requestId = nonEmptyString(info.requestId) ?? this.requestId;
+    if (info.headers) this.headers = info.headers;
     this.retryCount = finite(info.retryCount) ?? this.retryCount;
+  }
+
+  private readHeaders(headers: NonNullable<LlmHttpInfo['headers']>): void {
+    // An id given explicitly (the SDK's requestID) wins over the header search.
+    this.requestId ??= nonEmptyString(readFirstHeader(headers, REQUEST_ID_HEADERS));
+    this.remainingRequests = readNumericHeader(headers, REMAINING_REQUESTS_HEADERS) ?? this.remainingRequests;
+    this.remainingTokens = readNumericHeader(headers, REMAINING_TOKENS_HEADERS) ?? this.remainingTokens;
+    // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
+    if (!isSuccessStatus(this.responseStatus))
+      this.retryAfterS = finite(readRetryAfterS(headers)) ?? this.retryAfterS;
   }
 
   /** Every fact gathered during the call, the model columns and the output content, as one object. */
