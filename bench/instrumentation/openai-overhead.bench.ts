@@ -2,7 +2,7 @@
  * Per-call overhead of modelwatch's OpenAI instrumentation against no instrumentation and against the
  * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, in one process, interleaved.
  *
- *   npm run bench:instrumentation [-- --calls 1500 --block 100 --rounds 30 --batch 64 --concurrency 16 --source]
+ *   npm run bench:instrumentation [-- --calls 3000 --block 100 --rounds 30 --batch 64 --concurrency 16 --source]
  *
  * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
  * span carries more (model version, failure class, TTFT). Wall time on a shared machine is noisy, so CPU
@@ -14,7 +14,8 @@
  *   compiled package by default (see bench-arms.ts `loadModelwatch`; `--source` for the TS source).
  * - Sequential modes interleave the arms in blocks of `--block` calls (rotating which goes first) and measure
  *   every call alone: wall time and CPU time. Per-call CPU medians are robust to the neighbours' bursts and
- *   GC pauses, which land in whichever call is running. Added = arm median − baseline median.
+ *   GC pauses, which land in whichever call is running. Added latency = median over blocks of (the arm's block
+ *   median − the baseline's block median in the same rotation); added CPU = arm median − baseline median.
  *   Blocks are long enough (100 calls) for each arm to reach the steady state a service runs in: switching arms
  *   patches and unpatches `Completions.prototype`, which invalidates V8's inline caches for every call site
  *   that goes through that prototype, and with blocks of 5 a fifth of each arm's calls ran re-warming code
@@ -31,7 +32,7 @@ import { createArms, loadModelwatch, startSimulatorProcess, type Arm, type ArmNa
 
 const { values } = parseArgs({
   options: {
-    calls: { type: 'string', default: '1500' },
+    calls: { type: 'string', default: '3000' },
     rounds: { type: 'string', default: '30' },
     batch: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
@@ -94,11 +95,13 @@ async function oneCall(chunks: number): Promise<void> {
 interface Samples {
   latencyUs: number[];
   cpuUs: number[];
+  /** Median latency of each block (sequential) or round (in flight), in run order: pairs across arms. */
+  blockMedianUs: number[];
 }
 const emptySamples = (): Record<ArmName, Samples> => ({
-  baseline: { latencyUs: [], cpuUs: [] },
-  modelwatch: { latencyUs: [], cpuUs: [] },
-  contrib: { latencyUs: [], cpuUs: [] },
+  baseline: { latencyUs: [], cpuUs: [], blockMedianUs: [] },
+  modelwatch: { latencyUs: [], cpuUs: [], blockMedianUs: [] },
+  contrib: { latencyUs: [], cpuUs: [], blockMedianUs: [] },
 });
 
 async function withArm<T>(arm: Arm, run: () => Promise<T>): Promise<T> {
@@ -117,6 +120,7 @@ async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
   for (let block = 0; block < blocks; block++) {
     for (let k = 0; k < arms.length; k++) {
       const arm = arms[(block + k) % arms.length]!;
+      const blockUs: number[] = [];
       await withArm(arm, async () => {
         for (let i = 0; i < BLOCK; i++) {
           const cpuBefore = process.cpuUsage();
@@ -125,10 +129,12 @@ async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
           const wallUs = (performance.now() - start) * 1000;
           const cpu = process.cpuUsage(cpuBefore);
           if (block < warmupBlocks) continue;
+          blockUs.push(wallUs);
           samples[arm.name].latencyUs.push(wallUs);
           samples[arm.name].cpuUs.push(cpu.user + cpu.system);
         }
       });
+      if (block >= warmupBlocks) samples[arm.name].blockMedianUs.push(median(blockUs));
     }
   }
   return samples;
@@ -157,6 +163,7 @@ async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
       });
       if (round === 0) continue; // warm-up
       samples[arm.name].latencyUs.push(...latencies);
+      samples[arm.name].blockMedianUs.push(median(latencies));
       samples[arm.name].cpuUs.push(cpuUs);
     }
   }
@@ -182,7 +189,6 @@ interface ArmResult {
 
 function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmName, ArmResult> {
   const base = samples.baseline;
-  const baseMedian = median(base.latencyUs);
   const baseP99 = quantile(base.latencyUs, 0.99);
   const baseCpu = median(base.cpuUs);
   const out = {} as Record<ArmName, ArmResult>;
@@ -194,11 +200,15 @@ function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmNam
     // In flight: pair each round's batch with the baseline's batch of the same round (same neighbours).
     const addedCpuUs =
       mode.concurrency > 1 ? median(s.cpuUs.map((cpu, round) => cpu - base.cpuUs[round]!)) : cpuUs - baseCpu;
+    // Added latency pairs each block with the baseline's block of the same rotation (run seconds apart), so
+    // the machine's drift over the run (frequency, the simulator's GC, neighbours) cancels out; pooled medians
+    // of the whole run moved by ±30 µs between runs, more than the differences measured.
+    const addedMedianUs = median(s.blockMedianUs.map((m, block) => m - base.blockMedianUs[block]!));
     out[arm.name] = {
       medianUs,
       p99Us,
       cpuUs,
-      addedMedianUs: medianUs - baseMedian,
+      addedMedianUs,
       addedP99Us: p99Us - baseP99,
       addedCpuUs,
     };
