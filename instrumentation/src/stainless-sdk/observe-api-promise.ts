@@ -5,19 +5,21 @@
  * The caller receives the SDK's own APIPromise object, so `.withResponse()`, `.asResponse()` and
  * `._thenUnwrap()` keep working. We must NOT call `.then()` / `.parse()` on it ourselves: helpers such as
  * `chat.completions.parse()` and `responses.stream()` derive a second APIPromise with `_thenUnwrap`, which
- * calls the first one's `parseResponse` again; had we parsed already, the body would be read twice
- * ("Body has already been read"). Instead we hook the parse itself, on the instance:
- *  - `parseResponse`: the memoised `parse()` behind `await`, `.then()`, `.withResponse()`;
- *  - `_thenUnwrap`: derived promises. openai ≤6 and @anthropic-ai/sdk derive through `this.parseResponse`,
- *    but openai 7 overrides `_thenUnwrap` per instance with a closure over the inner parse, bypassing it.
- *    Wrapping the `transform` sees the raw result either way; the derived promise's own `parseResponse` is
- *    hooked for errors (a body that fails to parse there never reaches the transform).
- * and we listen on `responsePromise` for status, headers and HTTP/transport errors (none read the body).
- * A result seen through both paths is handled once.
+ * runs the first one's inner parse again; had we parsed already, the body would be read twice ("Body has
+ * already been read"). Instead the call's observer rides on the promise and the APIPromise class's hooks
+ * (api-promise-hooks.ts) hand it the result of whichever parse the caller runs; we listen on
+ * `responsePromise` for status, headers and HTTP/transport errors (none read the body). A result seen
+ * through both a parse and a derivation is handled once.
  */
 import { diag } from '@opentelemetry/api';
 import type { LlmCall, LlmResponseInfo, LlmResultReader } from '../llm-call-types.js';
 import { hasIteratorMethod, wrapStreamIterator, type StreamHooks } from '../wrap-stream.js';
+import {
+  attachObserver,
+  hasApiPromiseHooks,
+  type ApiPromiseInternals,
+  type ApiPromiseObserver,
+} from './api-promise-hooks.js';
 import { AttemptCounter } from './attempt-counter.js';
 
 /** Per-call reader of streamed chunks (one implementation per API). */
@@ -41,27 +43,13 @@ interface ResponseProps {
   response?: { status?: number; headers?: Headers };
 }
 
-/** The runtime members of the SDKs' APIPromise that we hook (TypeScript-private in the SDKs, stable in 4.x–7.x). */
-interface ApiPromiseInternals {
-  responsePromise?: PromiseLike<ResponseProps>;
-  _thenUnwrap?: (
-    this: unknown,
-    transform: (result: unknown, props: unknown) => unknown,
-    ...rest: unknown[]
-  ) => unknown;
-  parseResponse?: (this: unknown, client: unknown, props: unknown) => unknown;
-  asResponse?: (this: unknown) => unknown;
-  parsedPromise?: unknown;
-  then?: unknown;
-}
-
 /**
  * Everything one call's observation needs, in one object: it is also the call's attempt counter (the
  * patched `buildRequest` finds it in the request options) and, for a stream, the stream's hooks. One
  * object and a few bound callbacks per call instead of a closure per hook: this runs for every LLM call.
  * Every callback is guarded: an instrumentation bug is logged with diag.debug, never thrown at the caller.
  */
-export class ApiCallObserver extends AttemptCounter implements StreamHooks<unknown> {
+export class ApiCallObserver extends AttemptCounter implements StreamHooks<unknown>, ApiPromiseObserver {
   // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
   // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
   private seen: object | undefined = undefined;
@@ -69,7 +57,7 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
   /** Bound once per call: handed to the SDK's promises. */
   readonly onParsed = (result: unknown): void => this.result(result);
   readonly onFailed = (error: unknown): void => this.error(error);
-  readonly onResponse = (props: ResponseProps): void => this.http(props);
+  readonly onResponse = (props: unknown): void => this.http(props as ResponseProps);
 
   constructor(
     readonly call: LlmCall,
@@ -144,9 +132,18 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
     this.call.response(this.state!.result());
     this.call.fail(error);
   }
+
+  // ApiPromiseObserver
+  endWithoutBody(): void {
+    this.call.end();
+  }
 }
 
-/** Attaches span bookkeeping to the SDK's promise and returns that same promise. */
+/**
+ * Attaches span bookkeeping to the SDK's promise and returns that same promise. The result arrives through
+ * the APIPromise class's hooks (api-promise-hooks.ts); the HTTP facts and transport errors from a listener
+ * on `responsePromise`, registered before the caller can await, so they are noted before any parse runs.
+ */
 export function observeApiPromise<P>(apiPromise: P, observer: ApiCallObserver): P {
   const promise = apiPromise as unknown as ApiPromiseInternals | null;
   if (
@@ -161,76 +158,18 @@ export function observeApiPromise<P>(apiPromise: P, observer: ApiCallObserver): 
     else observer.call.end();
     return apiPromise;
   }
-
-  // Registered before the caller can await, so the HTTP facts are on the span before any parse runs.
-  promise.responsePromise.then(observer.onResponse, observer.onFailed);
-  hookParse(promise, observer, true);
-  hookDerivations(promise, observer);
-
-  // `.asResponse()` alone never parses: the caller reads the body, so the call ends with the headers.
-  const originalAsResponse = promise.asResponse;
-  if (typeof originalAsResponse === 'function') {
-    promise.asResponse = function asResponseObserved(this: unknown): unknown {
-      if ((this as ApiPromiseInternals).parsedPromise === undefined)
-        promise.responsePromise!.then(
-          () => observer.call.end(),
-          () => undefined,
-        );
-      return originalAsResponse.call(this);
-    };
+  if (hasApiPromiseHooks(promise)) {
+    promise.responsePromise.then(observer.onResponse, observer.onFailed);
+    attachObserver(promise, observer);
+    return apiPromise;
   }
+  // An APIPromise whose class was not patched (the module did not export it): parsing it ourselves could
+  // read the body twice, so the call ends with the HTTP response, without the parsed result's facts.
+  promise.responsePromise.then((props) => {
+    observer.onResponse(props);
+    observer.endWithoutBody();
+  }, observer.onFailed);
   return apiPromise;
-}
-
-/** Wraps `parseResponse` of one APIPromise; derived promises pass `withResult: false` (errors only). */
-function hookParse(promise: ApiPromiseInternals, observer: ApiCallObserver, withResult: boolean): void {
-  const original = promise.parseResponse;
-  if (typeof original !== 'function') return;
-  promise.parseResponse = function parseResponseObserved(
-    this: unknown,
-    client: unknown,
-    props: unknown,
-  ): unknown {
-    let parsed: unknown;
-    try {
-      parsed = original.call(this, client, props);
-    } catch (error) {
-      observer.onFailed(error);
-      throw error;
-    }
-    return Promise.resolve(parsed).then(
-      (result) => {
-        if (withResult) observer.onParsed(result);
-        return result;
-      },
-      (error: unknown) => {
-        // The body failed to parse (malformed JSON) or reading it failed mid-way.
-        observer.onFailed(error);
-        throw error;
-      },
-    );
-  };
-}
-
-/** Hooks `_thenUnwrap` so promises derived from this one (helpers, `.parse()`) are observed too. */
-function hookDerivations(promise: ApiPromiseInternals, observer: ApiCallObserver): void {
-  const original = promise._thenUnwrap;
-  if (typeof original !== 'function') return;
-  promise._thenUnwrap = function thenUnwrapObserved(this: unknown, transform, ...rest): unknown {
-    const derived = original.call(
-      this,
-      function transformObserved(this: unknown, result: unknown, props: unknown): unknown {
-        observer.onParsed(result);
-        return transform.call(this, result, props);
-      },
-      ...rest,
-    ) as ApiPromiseInternals | null;
-    if (derived !== null && typeof derived === 'object') {
-      hookParse(derived, observer, false);
-      hookDerivations(derived, observer);
-    }
-    return derived;
-  };
 }
 
 function abortError(signal: AbortSignal): unknown {

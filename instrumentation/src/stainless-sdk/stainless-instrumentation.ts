@@ -6,18 +6,17 @@
  *
  * The SDKs' classes are reached from the package's main export (`OpenAI.Chat.Completions.prototype`, …),
  * so the CommonJS and ESM builds are both covered by the same patch and every client instance sees it.
- * `Client.prototype.buildRequest` is also wrapped, only to count the SDK's internal retries.
+ * `Client.prototype.buildRequest` is also wrapped, only to count the SDK's internal retries, and the
+ * module's `APIPromise` class, to see results without parsing them (api-promise-hooks.ts).
  */
-import {
-  InstrumentationNodeModuleDefinition,
-  isWrapped,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import type { Tracer } from '@opentelemetry/api';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
 import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
 import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { apiPromiseTargets } from './api-promise-hooks.js';
 import { patchBuildRequest } from './attempt-counter.js';
 import { callInstrumented, type CallHost, type CallSpec } from './instrumented-call.js';
 
@@ -120,7 +119,11 @@ export abstract class StainlessSdkInstrumentation extends ModelwatchInstrumentat
   /** The patch targets that exist in this build of the SDK, paired with their wrappers. */
   private _targets(moduleExports: unknown): Array<[Patchable['prototype'], string, MethodWrapper]> {
     const targets: Array<[Patchable['prototype'], string, MethodWrapper]> = [];
-    for (const [cls, method, wrapper] of this._resourceTargets(moduleExports)) {
+    const all = [
+      ...this._resourceTargets(moduleExports),
+      ...apiPromiseTargets(exportOf(moduleExports, 'APIPromise')),
+    ];
+    for (const [cls, method, wrapper] of all) {
       if (cls && typeof cls.prototype?.[method] === 'function')
         targets.push([cls.prototype, method, wrapper]);
     }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { isWrapped } from '@opentelemetry/instrumentation';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import * as openaiModule from 'openai';
@@ -138,6 +139,16 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(parsed.choices[0]?.message.content, 'The quick brown fox jumps over the lazy dog.');
     const span = await onlySpan(tracing);
     assert.equal(span.attributes[ATTR_GEN_AI_RESPONSE_MODEL], 'gpt-4o-2024-11-20');
+  });
+
+  it('fails the call when the body a derived helper parses is malformed (chat.completions.parse)', async () => {
+    // openai 7 sets _thenUnwrap on each APIPromise: the derived promise's parse error must still reach the span.
+    sdk.scenario = () => ({ kind: 'malformed' });
+    const error = await expectRejection(client().chat.completions.parse({ model: 'gpt-4o', messages }));
+    assert.ok(error instanceof SyntaxError, String(error));
+    const span = await onlySpan(tracing);
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'server_error');
   });
 
   it('records a stream: TTFT, usage and finish reason, ending the span when the stream ends', async () => {
@@ -420,6 +431,23 @@ describe('OpenAI chat completions (openai 7)', () => {
     }
     const streamSpan = await onlySpan(tracing);
     assert.equal(streamSpan.attributes[ATTR_MODELWATCH_FAILURE_CLASS], 'cancelled');
+  });
+
+  it('removes every hook, the APIPromise class hooks included, when uninstrumented', () => {
+    const hooked = (): boolean[] => [
+      isWrapped(openaiModule.OpenAI.Chat.Completions.prototype.create),
+      // `parse` is private in the SDK's typings; it is the method every await goes through.
+      isWrapped((openaiModule.APIPromise.prototype as unknown as { parse: unknown }).parse),
+      isWrapped(openaiModule.APIPromise.prototype.asResponse),
+    ];
+    assert.deepEqual(hooked(), [true, true, true]);
+    instrumentation.manuallyUninstrument(openaiModule);
+    try {
+      assert.deepEqual(hooked(), [false, false, false]);
+    } finally {
+      instrumentation.manuallyInstrument(openaiModule);
+    }
+    assert.deepEqual(hooked(), [true, true, true]);
   });
 
   it('calls the SDK untouched when disabled', async () => {
