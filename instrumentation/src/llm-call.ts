@@ -49,15 +49,18 @@ const REQUEST_ID_HEADERS = [
   'x-ms-request-id',
   'cf-ray',
 ] as const;
-const REMAINING_REQUESTS_HEADERS = [
-  'x-ratelimit-remaining-requests',
-  'anthropic-ratelimit-requests-remaining',
-] as const;
-const REMAINING_TOKENS_HEADERS = [
-  'x-ratelimit-remaining-tokens',
-  'anthropic-ratelimit-tokens-remaining',
-  'anthropic-ratelimit-input-tokens-remaining',
-] as const;
+/**
+ * Rate-limit headers by API family: Anthropic's API names its own; OpenAI and the OpenAI-compatible servers
+ * (Azure, Groq, Together, OpenRouter, …) use the x-ratelimit-* names. Picking the list by provider keeps a
+ * success to two or three header lookups (each costs ~0.3 µs in undici) instead of trying every name.
+ */
+const REMAINING_HEADERS = {
+  anthropic: {
+    requests: ['anthropic-ratelimit-requests-remaining'],
+    tokens: ['anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-input-tokens-remaining'],
+  },
+  other: { requests: ['x-ratelimit-remaining-requests'], tokens: ['x-ratelimit-remaining-tokens'] },
+} as const;
 const MAX_STATUS_MESSAGE_LENGTH = 200;
 
 function setIfDefined(
@@ -299,8 +302,10 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   private readHeaders(headers: NonNullable<LlmHttpInfo['headers']>): void {
     // An id given explicitly (the SDK's requestID) wins over the header search.
     this.requestId ??= nonEmptyString(readFirstHeader(headers, REQUEST_ID_HEADERS));
-    this.remainingRequests = readNumericHeader(headers, REMAINING_REQUESTS_HEADERS) ?? this.remainingRequests;
-    this.remainingTokens = readNumericHeader(headers, REMAINING_TOKENS_HEADERS) ?? this.remainingTokens;
+    const names =
+      this.request.provider === 'anthropic' ? REMAINING_HEADERS.anthropic : REMAINING_HEADERS.other;
+    this.remainingRequests = readNumericHeader(headers, names.requests) ?? this.remainingRequests;
+    this.remainingTokens = readNumericHeader(headers, names.tokens) ?? this.remainingTokens;
     // retry-after means something only on a refusal (429/503); a success's headers are not searched for it.
     if (!isSuccessStatus(this.responseStatus))
       this.retryAfterS = finite(readRetryAfterS(headers)) ?? this.retryAfterS;
