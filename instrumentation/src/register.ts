@@ -153,9 +153,9 @@ export function register(options: RegisterOptions = {}): ModelwatchHandle {
       },
       forceFlush: () => {
         flushPendingLlmSpans();
-        return Promise.all(spanProcessors.map((p) => withTimeout(p.forceFlush(), shutdownTimeoutMs, 'flush'))).then(
-          () => undefined,
-        );
+        return Promise.all(
+          spanProcessors.map((p) => withTimeout(p.forceFlush(), shutdownTimeoutMs, 'flush')),
+        ).then(() => undefined);
       },
       droppedSpans: () => batch?.droppedSpans ?? 0,
     };

@@ -66,17 +66,18 @@ const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: unde
  * source, the implicit await of `yield`), which made the per-chunk cost of a long stream mostly ours. Here a
  * chunk costs one `.then` on the source's own promise, with callbacks bound once per stream.
  *
- * Same observable behaviour as the generator it replaces: the consumer gets each chunk first and the hooks
- * see it when the consumer asks for the next one (or stops), the source is closed when the consumer stops
- * early, and once finished it answers `{ done: true }` without touching the source again.
+ * Behaves like the generator it replaced: the hooks see a chunk when the consumer asks for the next one (or
+ * stops), the source is closed when the consumer stops early, and once finished it answers `{ done: true }`
+ * without touching the source again. One difference: `next()` hands back the source's own promise (the
+ * final `{ done: true, value }` included), so a stream adds no promise hop between chunk and consumer.
  */
 class ObservingIterator<T> implements AsyncGenerator<T, void, undefined> {
   // The chunk handed to the consumer but not yet observed. A flag and a slot, to allocate nothing per chunk.
   private pending = false;
   private last: T | undefined = undefined;
   private finished = false;
-  private readonly onResult: (result: IteratorResult<T>) => IteratorResult<T, void>;
-  private readonly onFailure: (error: unknown) => never;
+  private readonly onResult: (result: IteratorResult<T>) => void;
+  private readonly onFailure: (error: unknown) => void;
 
   /**
    * Either the source iterator, or (`iterable` given) undefined until the first `next()` asks the iterable
@@ -94,16 +95,15 @@ class ObservingIterator<T> implements AsyncGenerator<T, void, undefined> {
       if (result.done) {
         this.finished = true;
         this.hooks.onEnd();
-        return DONE;
+        return;
       }
       this.last = result.value;
       this.pending = true;
-      return result;
     };
+    // The consumer gets the rejection from the source's promise; this side branch only records it.
     this.onFailure = (error) => {
       this.finished = true;
       this.hooks.onError(error);
-      throw error;
     };
   }
 
@@ -123,7 +123,12 @@ class ObservingIterator<T> implements AsyncGenerator<T, void, undefined> {
     } catch (error) {
       return Promise.reject(this.onFailureSafe(error));
     }
-    return Promise.resolve(step).then(this.onResult, this.onFailure);
+    // The consumer awaits the source's own promise; we watch it from a side reaction, registered first so
+    // the chunk is noted before the consumer's continuation runs. A chained `.then` would put one more
+    // promise hop between every chunk and the consumer.
+    if (!(step instanceof Promise)) step = Promise.resolve(step);
+    step.then(this.onResult, this.onFailure);
+    return step;
   }
 
   /** The consumer stopped early (`break`, `return`, a throw in its loop): close the source, end as success. */

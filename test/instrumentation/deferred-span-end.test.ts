@@ -23,7 +23,12 @@ import {
 } from '@modelwatch/instrumentation';
 
 const config = resolveInstrumentationConfig({}, {});
-const request = { provider: 'openai', operation: 'chat', requestModel: 'gpt-4o-2024-08-06', temperature: 0.2 };
+const request = {
+  provider: 'openai',
+  operation: 'chat',
+  requestModel: 'gpt-4o-2024-08-06',
+  temperature: 0.2,
+};
 
 function batchingProvider(): { provider: TracerProvider; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();

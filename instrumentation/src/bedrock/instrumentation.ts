@@ -12,10 +12,7 @@
  * Only promise-style calls are instrumented; the legacy callback form is passed through untouched.
  */
 import { diag } from '@opentelemetry/api';
-import {
-  InstrumentationNodeModuleDefinition,
-  isWrapped,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
 import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';

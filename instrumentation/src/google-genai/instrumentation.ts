@@ -19,10 +19,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { diag } from '@opentelemetry/api';
-import {
-  InstrumentationNodeModuleDefinition,
-  isWrapped,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
 import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
