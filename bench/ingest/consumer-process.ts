@@ -9,11 +9,12 @@
  *           probe services the parent names and reports gateway-ack -> row-visible times, split at the
  *           moment the otel_traces insert holding the probe started and when it was acknowledged.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseHandle } from '../../ingest/src/clickhouse/client.js';
 import { clickHouseConfigFromEnv } from '../../ingest/src/clickhouse/config.js';
+import { openEngineSessions } from '../../ingest/src/clickhouse/engine-sessions.js';
 import { ClickHouseSpanWriter, type SpanRowWriter } from '../../ingest/src/clickhouse/insert-rows.js';
 import { TABLE_OTEL_TRACES } from '../../ingest/src/names.js';
 import { consumerConfigFromEnv } from '../../ingest/src/consumer/config.js';
@@ -37,6 +38,8 @@ export type ChildMessage =
       seconds: number;
       /** CPU time of the whole process (all threads: JS, libuv, engine) while consuming. */
       cpuSeconds: number;
+      /** Of it, per thread name (see cpuByThreadName), largest first. */
+      cpuByThread: [name: string, seconds: number][];
       memory: MemorySample;
     }
   /** The watch's consumer has joined its group: probes sent from now on do not wait for a group join. */
@@ -131,19 +134,70 @@ function envFor(consumerTopic: string, consumerGroup: string) {
   });
 }
 
+/** USER_HZ: the unit of /proc's utime and stime (100 on Linux everywhere in practice). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds so far per thread name of this process's live threads (trailing digits dropped: pools number
+ * their threads). The engine names its threads by role (e.g. MergeMutate for background merges), so this
+ * splits the process's CPU between the JS thread, libuv workers (inserts run there) and the engine's pools.
+ */
+function cpuByThreadName(): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      let name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8')
+        .trim()
+        .replace(/[\d:.]+$/, '');
+      // V8's helper threads (concurrent GC) and libuv's workers keep the process's name.
+      if (name === 'node') name = Number(tid) === process.pid ? 'JS thread' : 'other node threads';
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime and stime (fields 14 and 15)
+      byName.set(name, (byName.get(name) ?? 0) + ticks / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return byName;
+}
+
+function cpuSplit(before: Map<string, number>, totalSeconds: number): [string, number][] {
+  const split: [string, number][] = [];
+  let live = 0;
+  for (const [name, seconds] of cpuByThreadName()) {
+    const used = seconds - (before.get(name) ?? 0);
+    live += used;
+    if (used >= 0.05) split.push([name, used]);
+  }
+  // Threads that ended during the run took their counters with them.
+  if (totalSeconds - live >= 0.05) split.push(['(exited threads)', totalSeconds - live]);
+  return split.sort((x, y) => y[1] - x[1]);
+}
+
 async function consumeAll(
   consumer: RunningConsumer,
   startedMs: number,
   startedCpu: NodeJS.CpuUsage,
+  startedThreads: Map<string, number>,
 ): Promise<void> {
-  if (!(await consumer.waitUntilCaughtUp(110_000))) throw new Error('consumer did not catch up in time');
+  if (!(await consumer.waitUntilCaughtUp(110_000))) {
+    // What each partition was doing when it stalled, so a rare stall can be told apart (paused, stuck
+    // writing, or simply not fetched) from the one run that shows it.
+    const { partitions, bufferedBytes, totals } = consumer.stats();
+    throw new Error(
+      `consumer did not catch up in time: ${JSON.stringify({ partitions, bufferedBytes, totals })}`,
+    );
+  }
   const { totals } = consumer.stats();
+  const cpuSeconds = ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(startedCpu));
   send({
     type: 'consumed',
     spans: totals.tracesWritten,
     batches: totals.batchesWritten,
     seconds: (performance.now() - startedMs) / 1000,
-    cpuSeconds: ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(startedCpu)),
+    cpuSeconds,
+    cpuByThread: cpuSplit(startedThreads, cpuSeconds),
     memory: memory(),
   });
 }
@@ -160,6 +214,7 @@ class InMemoryRangeStore implements InsertedRangeStore {
 
 async function runSink(): Promise<void> {
   const sink: SpanRowWriter = { writeEncoded: async () => undefined };
+  const startedThreads = cpuByThreadName();
   const startedMs = performance.now();
   const startedCpu = process.cpuUsage();
   const consumer = await startConsumer(envFor(topic, groupId), {
@@ -167,7 +222,7 @@ async function runSink(): Promise<void> {
     writer: sink,
     rangeStore: new InMemoryRangeStore(),
   });
-  await consumeAll(consumer, startedMs, startedCpu);
+  await consumeAll(consumer, startedMs, startedCpu, startedThreads);
   await consumer.stop();
 }
 
@@ -181,10 +236,11 @@ async function runFull(): Promise<void> {
     const chConfig = clickHouseConfigFromEnv({ MODELWATCH_DATA_DIR: dataDir });
     clickhouse = await openClickHouse(chConfig);
     await runMigrations(clickhouse, { schema: chConfig });
+    const startedThreads = cpuByThreadName();
     const startedMs = performance.now();
     const startedCpu = process.cpuUsage();
     const consumer = await startConsumer(envFor(topic, groupId), { clickhouse, logger: silentLogger });
-    await consumeAll(consumer, startedMs, startedCpu);
+    await consumeAll(consumer, startedMs, startedCpu, startedThreads);
     await consumer.stop();
     for (let watch = 0; ; watch++) {
       const message = await nextMessage();
@@ -208,10 +264,13 @@ const PROBE_POLL_MS = 100;
 /**
  * The probe service named in an otel_traces chunk, if any. A chunk is one Kafka record's rows, and a record
  * holds one resource's spans (the gateway splits requests by trace), so the first row says it; ServiceName
- * is its 8th column, well inside the first 4 KiB. Reading only that much keeps the check cheap.
+ * is its 8th column (RowBinary: a length byte, then the name as is), well inside the first 4 KiB. Reading
+ * only that much keeps the check cheap.
  */
-function probeServiceIn(chunk: string, probePrefix: string): string | undefined {
-  const head = chunk.slice(0, 4096);
+function probeServiceIn(chunk: Uint8Array, probePrefix: string): string | undefined {
+  const head = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, 4096)).toString(
+    'latin1',
+  );
   const at = head.indexOf(probePrefix);
   return at < 0 ? undefined : /^[\w-]+/.exec(head.slice(at))?.[0];
 }
@@ -223,7 +282,11 @@ async function watchFreshness(
   probePrefix: string,
   consumerGroup: string,
 ): Promise<void> {
-  const engineWriter = new ClickHouseSpanWriter(clickhouse);
+  // Each insert slot on an engine session of its own, as the consumer does with its own writer
+  // (engine-sessions.ts): one session would run the inserts one after another.
+  const config = envFor(consumerTopic, consumerGroup);
+  const sessions = await openEngineSessions(clickhouse, config.maxConcurrentInserts);
+  const engineWriter = new ClickHouseSpanWriter(sessions.sessions);
   const inserted = new Map<string, { startEpochMs: number; ackEpochMs: number }>();
   // The consumer's own writer, timed. startConsumer wraps it in its insert-slot limiter, so the start time
   // here is when the insert really began (waiting for a slot counts as time before it).
@@ -234,14 +297,14 @@ async function watchFreshness(
       if (table !== TABLE_OTEL_TRACES) return;
       const ackEpochMs = Date.now();
       for (const chunk of chunks) {
-        if (typeof chunk !== 'string') continue; // otel_traces rows are JSON text (insert-rows.ts)
+        if (typeof chunk === 'string') continue; // otel_traces rows are RowBinary (insert-rows.ts)
         const service = probeServiceIn(chunk, probePrefix);
         if (service !== undefined && !inserted.has(service))
           inserted.set(service, { startEpochMs, ackEpochMs });
       }
     },
   };
-  const consumer = await startConsumer(envFor(consumerTopic, consumerGroup), {
+  const consumer = await startConsumer(config, {
     clickhouse,
     logger: silentLogger,
     writer: timedWriter,
@@ -287,6 +350,7 @@ async function watchFreshness(
     await new Promise((resolve) => setTimeout(resolve, PROBE_POLL_MS));
   }
   await consumer.stop();
+  await sessions.close();
   // Matched only now: a probe's rows can be visible before its insert's promise has resolved.
   const probes = seen.map(({ service, ackEpochMs, visibleEpochMs }): ProbeTiming => {
     const insert = inserted.get(service);
@@ -316,5 +380,5 @@ try {
   else throw new Error(`unknown mode ${mode}`);
 } finally {
   clearInterval(sampler);
-  process.disconnect?.();
+  if (process.connected) process.disconnect();
 }

@@ -84,6 +84,9 @@ const memoryLine = (m: MemorySample) =>
 /** CPU per span: on a shared 2-core box, the figure that does not depend on what else runs. */
 const cpuLine = (m: { cpuSeconds: number; spans: number; seconds: number }) =>
   `CPU ${m.cpuSeconds.toFixed(2)} s = ${((m.cpuSeconds * 1e6) / m.spans).toFixed(1)} µs/span, ${(m.cpuSeconds / m.seconds).toFixed(2)} cores`;
+/** The same CPU split by thread (JS thread, libuv workers running engine inserts, the engine's pools), µs/span. */
+const threadLine = (m: { cpuByThread: [string, number][]; spans: number }) =>
+  `    CPU µs/span by thread: ${m.cpuByThread.map(([name, seconds]) => `${name} ${((seconds * 1e6) / m.spans).toFixed(1)}`).join(', ')}`;
 
 /** Forks the benchmark's consumer process; resolves messages in arrival order. */
 function forkConsumer(args: string[]): {
@@ -246,7 +249,7 @@ async function main(): Promise<void> {
       await sessions.close();
       b = insertedSpans / insertSeconds;
       console.log(
-        `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: otel_traces JSONCompactEachRow + llm_calls RowBinary, ` +
+        `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: both tables RowBinary, ` +
           `2 in flight on 2 engine sessions): ` +
           `${fmt(b)} spans/s (${insertSeconds.toFixed(2)} s)`,
       );
@@ -263,6 +266,7 @@ async function main(): Promise<void> {
       `(c0) consumer with a no-op sink (own process): ${fmt(c0.spans / c0.seconds)} spans/s (${fmt(c0.spans)} spans in ${c0.seconds.toFixed(2)} s; ${cpuLine(c0)}); ` +
         memoryLine(c0.memory),
     );
+    console.log(threadLine(c0));
 
     // ---- (c) full consumer ----
     const full = forkConsumer(['full', brokers, topic, `bench-consumer-${run}`]);
@@ -273,6 +277,11 @@ async function main(): Promise<void> {
       `(c) full consumer (own process, embedded engine): ${fmt(c)} spans/s (${fmt(consumed.spans)} spans, ${fmt(consumed.batches)} batches in ` +
         `${consumed.seconds.toFixed(2)} s, incl. group join; ${cpuLine(consumed)}); ratio c/min(a,b) = ${(c / Math.min(a, b)).toFixed(2)}; ${memoryLine(consumed.memory)}`,
     );
+    console.log(threadLine(consumed));
+    if (process.env.BENCH_THROUGHPUT_ONLY === '1') {
+      full.child.send({ type: 'exit' } satisfies ParentMessage);
+      return;
+    }
 
     /**
      * Starts a gateway on `gatewayTopic` and the consumer process's watch of it, runs `drive`, then waits for

@@ -1,11 +1,12 @@
 /**
  * Idempotent batch inserts of span rows into otel_traces and llm_calls.
  *
- * Formats (TABLE_FORMATS), always with an explicit column list: otel_traces as JSONCompactEachRow (measured on
- * the embedded engine, 20k rows, 2-core box: JSONEachRow ~420-490 ms, JSONCompactEachRow ~320-400 ms — the
- * engine parses no keys), written straight from the protobuf by consumer/encode-wire-rows.ts; llm_calls as
- * RowBinary (row-binary.ts), cheaper for the engine to parse. Rows are encoded once, when their Kafka record
- * is decoded (spreading the CPU and holding compact encodings instead of object graphs while a batch fills).
+ * Format (TABLE_FORMATS), always with an explicit column list: RowBinary for both tables (row-binary.ts), the
+ * cheapest input for the engine to parse (no tokenising, no unescaping) and the most compact to hold. The
+ * consumer writes otel_traces rows straight from the protobuf (consumer/encode-wire-rows.ts); writeTraceRow
+ * and writeLlmCallRow below are the encoders for rows built as objects. Rows are encoded once, when their
+ * Kafka record is decoded (spreading the CPU and holding compact encodings instead of object graphs while a
+ * batch fills).
  *
  * How the body reaches the engine depends on where it runs:
  * - ClickHouse server (CLICKHOUSE_URL): streamed as the HTTP request body with `exec`, which passes the
@@ -14,8 +15,9 @@
  *   so every insert copies the whole batch into one JS string, converts it to UTF-8 for the native call and
  *   makes the SQL front end split a multi-megabyte "query". Instead the chunks are written to a file in the
  *   handle's spool folder and the engine reads it with `INSERT INTO t (…) FROM INFILE '<file>' FORMAT X`,
- *   through its native (parallel) file parser. Measured, 12k spans (8 MB) into otel_traces: inline ~340 ms,
- *   from file ~230 ms; into a Null table (parse only) 176 ms vs 88 ms. insert_deduplication_token applies
+ *   through its native file parser (and a body with binary bytes never passes through a JS string). Measured,
+ *   12k spans (8 MB of JSONCompactEachRow, the format then) into otel_traces: inline ~340 ms, from file
+ *   ~230 ms; into a Null table (parse only) 176 ms vs 88 ms. insert_deduplication_token applies
  *   to INSERT … FROM INFILE exactly as to an inline body, materialized views included (proven by
  *   test/ingest/clickhouse/insert-rows.integration.test.ts).
  *
@@ -103,19 +105,64 @@ const COLUMNS: Record<SpanTable, readonly string[]> = {
   [TABLE_LLM_CALLS]: LLM_CALLS_COLUMNS,
 };
 
-function encode<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): string {
-  let out = '';
-  const values: unknown[] = new Array(columns.length);
-  for (const row of rows) {
-    for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as keyof Row];
-    out += `${JSON.stringify(values)}\n`;
+/** A Map(LowCardinality(String), String) value: its size, then key and value of each entry in order. */
+function writeStringMap(out: RowBinaryWriter, map: Readonly<Record<string, string>>): void {
+  const keys = Object.keys(map);
+  out.varUInt(keys.length);
+  for (const key of keys) {
+    out.string(key);
+    out.string(map[key] as string);
   }
-  return out;
 }
 
-/** JSONCompactEachRow lines (each ending in '\n') in OTEL_TRACES_COLUMNS order. */
-export function encodeTraceRows(rows: readonly OtelTraceRow[]): string {
-  return encode(rows, OTEL_TRACES_COLUMNS);
+/**
+ * One otel_traces row in RowBinary (OTEL_TRACES_COLUMNS order) appended to `out`: the reference encoding,
+ * for rows built as objects (OTLP/JSON input, and the protobuf the wire walk leaves to protobufjs). The
+ * consumer's wire walk (consumer/encode-wire-rows.ts) writes the same bytes straight from the protobuf;
+ * test/ingest/consumer/encode-wire-rows.test.ts compares the two. Nested columns are one array per
+ * sub-column. Throws RangeError for a time past Int64 or a duration past UInt64.
+ */
+export function writeTraceRow(out: RowBinaryWriter, row: OtelTraceRow): void {
+  out.int64Decimal(row.Timestamp);
+  out.string(row.TraceId);
+  out.string(row.SpanId);
+  out.string(row.ParentSpanId);
+  out.string(row.TraceState);
+  out.string(row.SpanName);
+  out.string(row.SpanKind);
+  out.string(row.ServiceName);
+  writeStringMap(out, row.ResourceAttributes);
+  out.string(row.ScopeName);
+  out.string(row.ScopeVersion);
+  writeStringMap(out, row.SpanAttributes);
+  out.uint64Decimal(row.Duration);
+  out.string(row.StatusCode);
+  out.string(row.StatusMessage);
+  out.varUInt(row['Events.Timestamp'].length);
+  for (const time of row['Events.Timestamp']) out.int64Decimal(time);
+  out.stringArray(row['Events.Name']);
+  out.varUInt(row['Events.Attributes'].length);
+  for (const map of row['Events.Attributes']) writeStringMap(out, map);
+  out.stringArray(row['Links.TraceId']);
+  out.stringArray(row['Links.SpanId']);
+  out.stringArray(row['Links.TraceState']);
+  out.varUInt(row['Links.Attributes'].length);
+  for (const map of row['Links.Attributes']) writeStringMap(out, map);
+}
+
+/** RowBinary rows in OTEL_TRACES_COLUMNS order (empty when `rows` is). */
+export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
+  return encodeRows(rows, writeTraceRow, 1024);
+}
+
+function encodeRows<Row>(
+  rows: readonly Row[],
+  write: (out: RowBinaryWriter, row: Row) => void,
+  bytesPerRow: number,
+): Buffer {
+  const out = new RowBinaryWriter(rows.length * bytesPerRow + 16);
+  for (const row of rows) write(out, row);
+  return out.toBuffer();
 }
 
 /**
@@ -161,9 +208,7 @@ export function writeLlmCallRow(out: RowBinaryWriter, row: LlmCallRow): void {
 
 /** RowBinary rows in LLM_CALLS_COLUMNS order (empty when `rows` is). */
 export function encodeLlmCallRows(rows: readonly LlmCallRow[]): Buffer {
-  const out = new RowBinaryWriter(rows.length * 256 + 16);
-  for (const row of rows) writeLlmCallRow(out, row);
-  return out.toBuffer();
+  return encodeRows(rows, writeLlmCallRow, 256);
 }
 
 /** The rows of one table for one insert, as encodeTraceRows / encodeLlmCallRows made them. */
@@ -171,7 +216,7 @@ export type EncodedChunk = string | Uint8Array;
 
 /** Each table's insert format: what encodeTraceRows and encodeLlmCallRows write. */
 export const TABLE_FORMATS = {
-  [TABLE_OTEL_TRACES]: 'JSONCompactEachRow',
+  [TABLE_OTEL_TRACES]: 'RowBinary',
   [TABLE_LLM_CALLS]: 'RowBinary',
 } as const satisfies Record<SpanTable, string>;
 

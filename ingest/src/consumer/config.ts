@@ -24,6 +24,7 @@ export interface ConsumerConfig {
   /**
    * MODELWATCH_BATCH_MAX_SPANS: a partition's batch is cut at this many spans. 20k keeps one insert's
    * encoded body (~1.5 KB/span for both tables) around 30 MB; bigger blocks gained nothing measurable.
+   * A batch of a quarter of this is cut early when an insert slot would otherwise idle (pending-batches.ts).
    * @default 20_000
    */
   batchMaxSpans: number;

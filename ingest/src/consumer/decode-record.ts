@@ -16,8 +16,8 @@ export type RecordHeaders = Record<string, HeaderValue>;
 
 export interface DecodedRecord {
   kind: 'rows';
-  /** otel_traces rows, JSONCompactEachRow lines ('' when none). */
-  traces: string;
+  /** otel_traces rows, RowBinary (empty when none). */
+  traces: Buffer;
   traceCount: number;
   /** llm_calls rows, RowBinary (empty when none). */
   llmCalls: Buffer;

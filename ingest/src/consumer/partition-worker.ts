@@ -26,6 +26,7 @@ import type { ConsumerMetrics } from './consumer-metrics.js';
 import { decodeRecord, type DecodedRecord, type PoisonRecord, type RecordHeaders } from './decode-record.js';
 import type { InsertedRange, InsertedRangeStore, PartitionKey } from './inserted-range-store.js';
 import type { MemoryBudget } from './memory-budget.js';
+import type { PendingBatches } from './pending-batches.js';
 
 /** A record as the worker needs it (kafkajs offsets are decimal strings; ours stay below 2^53). */
 export interface ConsumedRecord {
@@ -48,6 +49,11 @@ export interface BatchLimits {
   maxSpans: number;
   maxBytes: number;
   maxWaitMs: number;
+  /**
+   * A batch with at least this many spans is cut early while an insert slot would otherwise be idle
+   * (pending-batches.ts). 0 turns early cuts off.
+   */
+  minSpansWhenIdle: number;
 }
 
 export interface PartitionWorkerDeps {
@@ -55,6 +61,8 @@ export interface PartitionWorkerDeps {
   writer: SpanRowWriter;
   store: InsertedRangeStore;
   budget: MemoryBudget;
+  /** Shared by all workers of the consumer: when to cut a batch early. Without it, batches are never cut early. */
+  pending?: PendingBatches;
   metrics: ConsumerMetrics;
   logger: Logger;
   limits: BatchLimits;
@@ -106,9 +114,13 @@ export interface PartitionStats {
   bufferedRecords: number;
   bufferedBytes: number;
   paused: boolean;
+  /** Why the partition is paused (empty when it is not): memory, a retried step, or its state not loaded yet. */
+  pauseReasons: PauseReason[];
+  /** Batches cut and waiting to be written, the one being written included. */
+  sealedBatches: number;
 }
 
-type PauseReason = 'memory' | 'retry' | 'state';
+export type PauseReason = 'memory' | 'retry' | 'state';
 
 /** Thrown inside a batch's steps when the worker was closed (partition revoked, consumer stopped). */
 class WorkerClosed extends Error {}
@@ -155,6 +167,8 @@ export class PartitionWorker {
       bufferedRecords: batches.reduce((n, b) => n + b.entries.length, 0),
       bufferedBytes: batches.reduce((n, b) => n + b.bytes, 0),
       paused: this.#pauses.size > 0,
+      pauseReasons: [...this.#pauses],
+      sealedBatches: this.#sealed.length,
     };
   }
 
@@ -295,10 +309,23 @@ export class PartitionWorker {
     if (replayTo !== undefined && record.offset >= replayTo) {
       this.#known = null;
       this.#seal();
-    } else if (replayTo === undefined && this.#isFull(open)) {
+    } else if (replayTo === undefined && (this.#isFull(open) || this.#worthCuttingEarly(open))) {
       this.#seal();
     }
     return true;
+  }
+
+  /** An insert slot would idle and this batch is worth an insert (see pending-batches.ts). */
+  #worthCuttingEarly(batch: Batch): boolean {
+    const { pending, limits } = this.#deps;
+    return (
+      pending !== undefined &&
+      limits.minSpansWhenIdle > 0 &&
+      batch.replayTo === undefined &&
+      batch.spans >= limits.minSpansWhenIdle &&
+      this.#sealed.length === 0 &&
+      pending.slotFree
+    );
   }
 
   #isFull(batch: Batch): boolean {
@@ -326,6 +353,7 @@ export class PartitionWorker {
     if (open.replayTo !== undefined) open.to = open.replayTo;
     this.#open = null;
     this.#sealed.push(open);
+    this.#deps.pending?.sealed();
     this.#kick();
     return true;
   }
@@ -344,6 +372,7 @@ export class PartitionWorker {
       replayTo: undefined,
       commitOnly: true,
     });
+    this.#deps.pending?.sealed();
     this.#kick();
     return true;
   }
@@ -370,12 +399,16 @@ export class PartitionWorker {
         if (error instanceof WorkerClosed) return;
         throw error;
       }
+      if (this.#closed) return; // close() dropped the queue and released its memory and count
       this.#sealed.shift();
+      this.#deps.pending?.finished();
       this.#deps.budget.release(batch.bytes);
-      // A batch that filled (or timed out) while the queue was full is cut now.
+      // A batch that filled (or timed out) while the queue was full is cut now, or early if the slot idles.
       if (
         this.#open &&
-        (this.#isFull(this.#open) || Date.now() - this.#open.openedAtMs >= this.#deps.limits.maxWaitMs)
+        (this.#isFull(this.#open) ||
+          Date.now() - this.#open.openedAtMs >= this.#deps.limits.maxWaitMs ||
+          this.#worthCuttingEarly(this.#open))
       ) {
         if (this.#open.replayTo === undefined) this.#seal();
       }
@@ -383,8 +416,12 @@ export class PartitionWorker {
     }
   }
 
-  /** Resumes a partition paused for memory once its queue and the shared budget have room again. */
+  /**
+   * Called whenever any partition finished a batch: resumes a partition paused for memory once its queue and
+   * the shared budget have room again, and cuts the open batch early if an insert slot would idle.
+   */
   checkResume(): void {
+    if (this.#open !== null && !this.#closed && this.#worthCuttingEarly(this.#open)) this.#seal();
     if (!this.#pauses.has('memory')) return;
     if (this.#sealed.length < PartitionWorker.MAX_SEALED && !this.#deps.budget.exhausted)
       this.#unpause('memory');
@@ -595,6 +632,8 @@ export class PartitionWorker {
     clearTimeout(this.#openTimer);
     const held = [...this.#sealed, ...(this.#open ? [this.#open] : [])].reduce((n, b) => n + b.bytes, 0);
     this.#open = null;
+    // Every sealed batch, the one being written included (#drain counts nothing once closed).
+    this.#deps.pending?.finished(this.#sealed.length);
     this.#sealed.length = 0;
     this.#deps.budget.release(held);
     await this.#draining?.catch(() => undefined);

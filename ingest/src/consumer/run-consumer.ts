@@ -52,6 +52,7 @@ import type { ConsumerConfig } from './config.js';
 import { ConsumerMetrics, type ConsumerTotals } from './consumer-metrics.js';
 import { ClickHouseInsertedRangeStore, type InsertedRangeStore } from './inserted-range-store.js';
 import { MemoryBudget } from './memory-budget.js';
+import { PendingBatches } from './pending-batches.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { PartitionWorker, type DeadLetter, type PartitionStats } from './partition-worker.js';
 
@@ -156,6 +157,7 @@ export async function startConsumer(
   const dlqTopic = dlqTopicFor(config.topic);
   const workers = new Map<number, PartitionWorker>();
   const budget = new MemoryBudget(config.maxBufferedBytes);
+  const pending = new PendingBatches(config.maxConcurrentInserts);
   const metrics = new ConsumerMetrics(
     {
       lag: () =>
@@ -263,12 +265,14 @@ export async function startConsumer(
         writer,
         store: rangeStore,
         budget,
+        pending,
         metrics,
         logger: log.child({ partition }),
         limits: {
           maxSpans: config.batchMaxSpans,
           maxBytes: config.batchMaxBytes,
           maxWaitMs: config.batchMaxWaitMs,
+          minSpansWhenIdle: Math.ceil(config.batchMaxSpans / 4),
         },
         backoff: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
         sendToDlq: (letters) => sendToDlq(partition, letters),
@@ -347,9 +351,12 @@ export async function startConsumer(
   });
 
   let metricsServer: MetricsServer | undefined;
+  let dlqTopicCreated: Promise<unknown> = Promise.resolve();
   try {
     await Promise.all([consumer.connect(), producer.connect(), admin.connect()]);
-    await admin
+    // Off the start-up path (~150 ms with waitForLeaders on a local broker, measured): a dead letter sent
+    // before the topic exists is retried like any Kafka outage, or the broker creates the topic.
+    dlqTopicCreated = admin
       .createTopics({ topics: [{ topic: dlqTopic, numPartitions: 1 }], waitForLeaders: true })
       .catch((error: unknown) =>
         log.warn(
@@ -377,6 +384,7 @@ export async function startConsumer(
       eachBatch,
     });
   } catch (error) {
+    await dlqTopicCreated;
     await Promise.allSettled([
       consumer.disconnect(),
       producer.disconnect(),
@@ -414,6 +422,7 @@ export async function startConsumer(
         );
       await Promise.all([...workers.values()].map((w) => w.close()));
       workers.clear();
+      await dlqTopicCreated;
       await Promise.allSettled([
         consumer.disconnect(),
         producer.disconnect(),

@@ -47,9 +47,9 @@ async function countsFor(service: string): Promise<number[]> {
 
 async function encodedRows(
   service: string,
-): Promise<{ traces: string[]; llmCalls: Buffer[]; spans: number }> {
+): Promise<{ traces: Buffer[]; llmCalls: Buffer[]; spans: number }> {
   const requests = await makeTraceRequests(service, 4, 5);
-  const traces: string[] = [];
+  const traces: Buffer[] = [];
   const llmCalls: Buffer[] = [];
   let spans = 0;
   for (const request of requests) {
@@ -90,7 +90,12 @@ test('the embedded handle spools inserts to files and an identical retry with th
 test('rows the engine refuses are a non-retriable rejection (the consumer bisects and dead-letters them)', async () => {
   const writer = new ClickHouseSpanWriter(ch);
   await assert.rejects(
-    writer.writeEncoded('otel_traces', ['["not", "a", "row"]\n'], 'test:bad:0-0:otel_traces'),
+    // A row cut short: a timestamp, then a TraceId whose length says 40 bytes where 3 follow.
+    writer.writeEncoded(
+      'otel_traces',
+      [Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 40, 0x61, 0x62, 0x63])],
+      'test:bad:0-0:otel_traces',
+    ),
     (error: unknown) =>
       error instanceof IngestError && error.code === 'CLICKHOUSE_REJECTED' && !error.retriable,
   );

@@ -1,8 +1,10 @@
 /**
- * llm_calls rows in RowBinary, through the real embedded engine: every column type (Int64 nanoseconds,
- * String and LowCardinality(String), UInt8/16/32 at their limits, Float64, Array(LowCardinality(String)))
- * must read back exactly as the same rows inserted by an independent encoder (@clickhouse/client's
- * JSONEachRow). A wrong byte anywhere shifts every later column, so a mismatch cannot hide.
+ * Rows in RowBinary, through the real embedded engine, must read back exactly as the same rows inserted by an
+ * independent encoder (@clickhouse/client's JSONEachRow): llm_calls (Int64 nanoseconds, String and
+ * LowCardinality(String), UInt8/16/32 at their limits, Float64, Array(LowCardinality(String))) and otel_traces
+ * (DateTime64(9), UInt64, Map(LowCardinality(String), String), the Nested Events and Links columns), both as
+ * the reference encoder writes them and as the consumer's protobuf walk does. A wrong byte anywhere shifts
+ * every later column, so a mismatch cannot hide.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -10,9 +12,15 @@ import type { ClickHouseHandle } from '../../../ingest/src/clickhouse/client.js'
 import {
   ClickHouseSpanWriter,
   encodeLlmCallRows,
+  encodeTraceRows,
   LLM_CALLS_COLUMNS,
+  OTEL_TRACES_COLUMNS,
 } from '../../../ingest/src/clickhouse/insert-rows.js';
-import type { LlmCallRow } from '../../../ingest/src/clickhouse/rows.js';
+import type { LlmCallRow, OtelTraceRow } from '../../../ingest/src/clickhouse/rows.js';
+import { encodeWireRows } from '../../../ingest/src/consumer/encode-wire-rows.js';
+import { spanToRows } from '../../../ingest/src/consumer/span-to-row.js';
+import { decodeTraceRequest } from '../../../ingest/src/otlp/decode.js';
+import { ExportTraceServiceRequestType } from '../../../ingest/src/otlp/proto-types.js';
 import { openMigratedStore, type TestStore } from '../fixtures/embedded-store.js';
 
 let store: TestStore;
@@ -21,6 +29,8 @@ let ch: ClickHouseHandle;
 before(async () => {
   store = await openMigratedStore('mw-row-binary-');
   ch = store.handle;
+  // The JSON side of the otel_traces comparisons: same columns, types and codecs, no materialized views.
+  await ch.client.command({ query: 'CREATE TABLE otel_traces_json AS otel_traces' });
 });
 after(async () => {
   await store.close();
@@ -152,4 +162,185 @@ test('no rows encode to no bytes; rows larger than the writer’s first buffer s
   const back = await readBack(service);
   assert.equal(back.length, long.length);
   assert.ok(back.every((row) => row.ProviderRequestId === 'y'.repeat(5000)));
+});
+
+/** otel_traces rows with every column type at its edges. */
+function traceRows(): OtelTraceRow[] {
+  const base: OtelTraceRow = {
+    Timestamp: nanos(0),
+    TraceId: '0af7651916cd43dd8448eb211c80319c',
+    SpanId: 'b7ad6b7169203331',
+    ParentSpanId: '00f067aa0ba902b7',
+    TraceState: '',
+    SpanName: 'chat gpt-4o',
+    SpanKind: 'Client',
+    ServiceName: 'checkout',
+    ResourceAttributes: { 'service.name': 'checkout', 'deployment.environment.name': 'prod' },
+    ScopeName: '@modelwatch/instrumentation',
+    ScopeVersion: '0.1.0',
+    SpanAttributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.usage.input_tokens': '1200' },
+    Duration: '1250000000',
+    StatusCode: 'Ok',
+    StatusMessage: '',
+    'Events.Timestamp': [],
+    'Events.Name': [],
+    'Events.Attributes': [],
+    'Links.TraceId': [],
+    'Links.SpanId': [],
+    'Links.TraceState': [],
+    'Links.Attributes': [],
+  };
+  const manyAttributes = Object.fromEntries(
+    Array.from({ length: 200 }, (_, i) => [`app.key.${i}`, i % 2 === 0 ? `v${i}` : '']),
+  );
+  return [
+    base,
+    {
+      // Lengths and counts past one LEB128 byte (≥ 128), multi-byte and astral UTF-8, quotes and control
+      // characters, the UInt64 limit, an empty map, two events (one without attributes) and a link.
+      ...base,
+      Timestamp: nanos(1),
+      SpanId: 'ffffffffffffffff',
+      ParentSpanId: '',
+      TraceState: `vendor=${'t'.repeat(300)}`,
+      SpanName: `ünïcödé 模型 🤖 "quoted" \\ back\nslash ${'é'.repeat(70)}`,
+      SpanKind: 'Unspecified',
+      ResourceAttributes: manyAttributes,
+      ScopeVersion: '',
+      SpanAttributes: {},
+      Duration: '18446744073709551615',
+      StatusCode: 'Error',
+      StatusMessage: 'boom: \t tab, \u0001 control',
+      'Events.Timestamp': [nanos(2), nanos(3)],
+      'Events.Name': ['exception', 'retry'],
+      'Events.Attributes': [{ 'exception.type': 'RateLimitError', 'exception.message': 'x'.repeat(500) }, {}],
+      'Links.TraceId': ['4bf92f3577b34da6a3ce929d0e0e4736'],
+      'Links.SpanId': ['00f067aa0ba902b7'],
+      'Links.TraceState': ['a=b'],
+      'Links.Attributes': [{ 'link.kind': 'follows' }],
+    },
+    { ...base, Timestamp: nanos(-3_600_000), Duration: '9007199254740993', SpanId: '0000000000000001' },
+  ];
+}
+
+async function readTraces(table: string, service: string): Promise<Record<string, unknown>[]> {
+  const result = await ch.client.query({
+    query: `SELECT * FROM {table:Identifier} WHERE ServiceName = {service:String} ORDER BY Timestamp, SpanId`,
+    query_params: { table, service },
+    format: 'JSONEachRow',
+    // UInt64 as exact strings: as JSON numbers they would compare equal after rounding.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+  });
+  return result.json<Record<string, unknown>>();
+}
+
+async function insertTracesAsJson(rows: readonly OtelTraceRow[]): Promise<void> {
+  await ch.client.insert({
+    table: 'otel_traces_json',
+    values: [...rows],
+    format: 'JSONEachRow',
+    columns: [...OTEL_TRACES_COLUMNS] as [string, ...string[]],
+  });
+}
+
+test('otel_traces RowBinary rows read back exactly like the same rows inserted as JSON', async () => {
+  const service = `traces-rb-${Date.now()}`;
+  const sample = traceRows().map((row) => ({ ...row, ServiceName: service }));
+  const [first, ...rest] = sample;
+  await new ClickHouseSpanWriter(ch).writeEncoded(
+    'otel_traces',
+    [encodeTraceRows([first as OtelTraceRow]), encodeTraceRows(rest)],
+    `traces-rb:${service}`,
+  );
+  await insertTracesAsJson(sample);
+
+  const expected = await readTraces('otel_traces_json', service);
+  assert.equal(expected.length, 3);
+  assert.deepEqual(await readTraces('otel_traces', service), expected);
+  const edge = expected.find((row) => row.StatusCode === 'Error');
+  assert.equal(edge?.Duration, '18446744073709551615', 'the JSON side kept the limits');
+  assert.equal(Object.keys(edge?.ResourceAttributes as object).length, 200);
+  assert.equal(encodeTraceRows([]).length, 0);
+});
+
+test("the consumer's protobuf walk writes otel_traces rows the engine reads as the reference rows", async () => {
+  const service = `traces-wire-${Date.now()}`;
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const at = (offsetMs: number) => String(nowNs + BigInt(offsetMs) * 1_000_000n + 789n);
+  const id = (length: number, fill: number) => Buffer.alloc(length, fill);
+  const body = ExportTraceServiceRequestType.encode(
+    ExportTraceServiceRequestType.fromObject({
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: service } },
+              { key: 'host.name', value: { stringValue: 'höst-🤖' } },
+            ],
+          },
+          scopeSpans: [
+            {
+              scope: { name: '@modelwatch/instrumentation', version: '0.1.0' },
+              spans: [
+                {
+                  traceId: id(16, 0xab),
+                  spanId: id(8, 1),
+                  parentSpanId: id(8, 2),
+                  traceState: 'k=v',
+                  name: `chat ${'m'.repeat(200)}`,
+                  kind: 3,
+                  startTimeUnixNano: at(0),
+                  endTimeUnixNano: at(1250),
+                  attributes: [
+                    { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
+                    { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+                    { key: 'gen_ai.usage.input_tokens', value: { intValue: 1200 } },
+                    { key: 'gen_ai.request.temperature', value: { doubleValue: 0.2 } },
+                    { key: 'modelwatch.stream', value: { boolValue: true } },
+                    {
+                      key: 'gen_ai.response.finish_reasons',
+                      value: { arrayValue: { values: [{ stringValue: 'stop' }] } },
+                    },
+                    { key: 'note', value: { stringValue: `ünïcödé "q" \n ${'x'.repeat(300)}` } },
+                    ...Array.from({ length: 130 }, (_, i) => ({
+                      key: `app.k${i}`,
+                      value: { stringValue: `${i}` },
+                    })),
+                  ],
+                  events: [
+                    {
+                      timeUnixNano: at(100),
+                      name: 'exception',
+                      attributes: [{ key: 'exception.type', value: { stringValue: 'RateLimitError' } }],
+                    },
+                    { timeUnixNano: at(200), name: 'retry' },
+                  ],
+                  links: [{ traceId: id(16, 3), spanId: id(8, 4), traceState: 'a=b', attributes: [] }],
+                  status: { code: 2, message: 'rate limited' },
+                },
+                {
+                  traceId: id(16, 0xab),
+                  spanId: id(8, 5),
+                  name: 'plain',
+                  kind: 1,
+                  startTimeUnixNano: at(10),
+                  endTimeUnixNano: at(10),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  ).finish();
+
+  const wire = encodeWireRows(body);
+  assert.ok(wire !== undefined && wire.traceCount === 2, 'the wire path takes this request');
+  await new ClickHouseSpanWriter(ch).writeEncoded('otel_traces', [wire.traces], `traces-wire:${service}`);
+  await insertTracesAsJson(spanToRows(decodeTraceRequest(body, 'otlp_proto')).traces);
+
+  const expected = await readTraces('otel_traces_json', service);
+  assert.equal(expected.length, 2);
+  assert.deepEqual(await readTraces('otel_traces', service), expected);
+  assert.equal((expected[0]?.['Events.Name'] as string[]).join(), 'exception,retry');
 });

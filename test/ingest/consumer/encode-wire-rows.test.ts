@@ -169,6 +169,44 @@ describe('encodeWireRows: byte-identical to decodeTraceRequest -> spanToRows -> 
     assert.equal(encodeWireRows(new Uint8Array())?.traceCount, 0);
   });
 
+  it('for lengths and counts past one LEB128 byte, and UTF-8 copied from the request as it is', () => {
+    const long = `ünïcödé 模型 🤖 ${'é'.repeat(80)} "q" \\ \n`;
+    const many = Array.from({ length: 300 }, (_, i) => ({
+      key: i % 3 === 0 ? `ключ.${i}` : `app.k${i}`,
+      value: { stringValue: i % 2 === 0 ? long : `${i}` },
+    }));
+    assertSameAsReference(
+      request(
+        [
+          span({
+            name: `chat ${'n'.repeat(200)}`,
+            traceState: `v=${'t'.repeat(200)}`,
+            attributes: [...LLM, ...many],
+            status: { code: 2, message: long.repeat(3) },
+            events: [
+              { timeUnixNano: '1735787045200000000', name: long, attributes: many.slice(0, 140) },
+              ...Array.from({ length: 130 }, (_, i) => ({
+                timeUnixNano: String(1735787045200000000n + BigInt(i)),
+                name: `e${i}`,
+              })),
+            ],
+            links: [
+              {
+                traceId: Buffer.alloc(16, 1),
+                spanId: Buffer.alloc(8, 2),
+                traceState: long,
+                attributes: many,
+              },
+            ],
+          }),
+          span({ name: '', attributes: [{ key: '', value: { stringValue: '' } }] }),
+        ],
+        many,
+        { name: long, version: long },
+      ),
+    );
+  });
+
   it('leaves to the reference path what could come out differently, and decodeRecord still gives its result', () => {
     const cases: Array<[string, Uint8Array]> = [
       ['a repeated key', request([span({ attributes: [...LLM, LLM[0]] })])],
@@ -181,6 +219,10 @@ describe('encodeWireRows: byte-identical to decodeTraceRequest -> spanToRows -> 
         request([span({ attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] })]),
       ],
       ['a genuine U+FFFD', request([span({ name: 'bad \uFFFD' })])],
+      [
+        'a genuine U+FFFD in an attribute value',
+        request([span({ attributes: [{ key: 'k', value: { stringValue: 'x\uFFFD' } }] })]),
+      ],
     ];
     for (const [what, body] of cases) {
       assert.equal(encodeWireRows(body), undefined, what);
@@ -188,6 +230,18 @@ describe('encodeWireRows: byte-identical to decodeTraceRequest -> spanToRows -> 
       assert.equal(decoded.kind, 'rows', what);
       if (decoded.kind === 'rows')
         assert.deepEqual({ ...decoded, kind: undefined }, { ...reference(body), kind: undefined }, what);
+    }
+  });
+
+  it('leaves times past Int64 (DateTime64 columns) to the reference path, which dead-letters the record', () => {
+    for (const body of [
+      request([span({ startTimeUnixNano: '9300000000000000000', endTimeUnixNano: '9300000000000000001' })]),
+      request([span({ events: [{ timeUnixNano: '18446744073709551615', name: 'late' }] })]),
+    ]) {
+      assert.equal(encodeWireRows(body), undefined);
+      const decoded = decodeRecord(Buffer.from(body), undefined);
+      assert.equal(decoded.kind, 'poison');
+      assert.throws(() => reference(body), RangeError);
     }
   });
 
