@@ -125,8 +125,15 @@ function memory(): MemorySample {
   };
 }
 
+/** The consumer's settings: the defaults, or MODELWATCH_BATCH_* / MODELWATCH_CONSUMER_* from the bench's environment. */
 function envFor(consumerTopic: string, consumerGroup: string) {
+  const tuning = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => name.startsWith('MODELWATCH_BATCH_') || name.startsWith('MODELWATCH_CONSUMER_'),
+    ),
+  );
   return consumerConfigFromEnv({
+    ...tuning,
     KAFKA_BROKERS: brokers,
     MODELWATCH_TOPIC: consumerTopic,
     MODELWATCH_CONSUMER_GROUP: consumerGroup,
