@@ -41,6 +41,8 @@ export type ChildMessage =
       /** Of it, per thread name (see cpuByThreadName), largest first. */
       cpuByThread: [name: string, seconds: number][];
       memory: MemorySample;
+      /** Samples every TIMELINE_MS from the start: spans written so far and process CPU seconds so far. */
+      timeline: TimelineSample[];
     }
   /** The watch's consumer has joined its group: probes sent from now on do not wait for a group join. */
   | { type: 'watching' }
@@ -55,6 +57,12 @@ export type ChildMessage =
       probeQueryMs: number;
       memory: MemorySample;
     };
+
+export interface TimelineSample {
+  ms: number;
+  spans: number;
+  cpuSeconds: number;
+}
 
 /** One probe: when the gateway acknowledged it, and the rest in ms after that. */
 export interface ProbeTiming {
@@ -141,6 +149,9 @@ function envFor(consumerTopic: string, consumerGroup: string) {
   });
 }
 
+/** How often consumeAll samples progress and CPU. */
+const TIMELINE_MS = 100;
+
 /** USER_HZ: the unit of /proc's utime and stime (100 on Linux everywhere in practice). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -188,7 +199,21 @@ async function consumeAll(
   startedCpu: NodeJS.CpuUsage,
   startedThreads: Map<string, number>,
 ): Promise<void> {
-  if (!(await consumer.waitUntilCaughtUp(110_000))) {
+  // The rate over the whole run includes the group join and the last partitions' tail; the samples let the
+  // parent also report the rate in between (see steadyRate in ingest-throughput.bench.ts).
+  const cpuSince = () => ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(startedCpu));
+  const timeline: TimelineSample[] = [];
+  const sample = () =>
+    timeline.push({
+      ms: performance.now() - startedMs,
+      spans: consumer.stats().totals.tracesWritten,
+      cpuSeconds: cpuSince(),
+    });
+  const sampler = setInterval(sample, TIMELINE_MS);
+  const caughtUp = await consumer.waitUntilCaughtUp(110_000);
+  clearInterval(sampler);
+  sample();
+  if (!caughtUp) {
     // What each partition was doing when it stalled, so a rare stall can be told apart (paused, stuck
     // writing, or simply not fetched) from the one run that shows it.
     const { partitions, bufferedBytes, totals } = consumer.stats();
@@ -197,7 +222,7 @@ async function consumeAll(
     );
   }
   const { totals } = consumer.stats();
-  const cpuSeconds = ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(startedCpu));
+  const cpuSeconds = cpuSince();
   send({
     type: 'consumed',
     spans: totals.tracesWritten,
@@ -206,6 +231,7 @@ async function consumeAll(
     cpuSeconds,
     cpuByThread: cpuSplit(startedThreads, cpuSeconds),
     memory: memory(),
+    timeline,
   });
 }
 
