@@ -127,9 +127,10 @@ export default defineCommand({
         `data: ${result.store}; Kafka ${result.kafka.brokers} (${result.kafka.source}), topic ${result.topic}`,
       );
       err(colors.bold('next:'));
-      err(`  modelwatch report --since 15m --environment demo      # the same breakdown, any window`);
+      const cli = cliAsInvoked();
+      err(`  ${cli} report --since 15m --environment demo      # the same breakdown, any window`);
       err(
-        `  modelwatch query "SELECT Provider, ModelFamily, ModelVersion, FailureClass, count() FROM llm_calls WHERE Environment = 'demo' GROUP BY ALL ORDER BY 5 DESC"`,
+        `  ${cli} query "SELECT Provider, ModelFamily, ModelVersion, FailureClass, count() FROM llm_calls WHERE Environment = 'demo' GROUP BY ALL ORDER BY 5 DESC"`,
       );
       err(`  docker compose up   # Kafka + ClickHouse + Grafana with the generated dashboards`);
 
@@ -166,3 +167,12 @@ export default defineCommand({
     }
   },
 });
+
+/**
+ * How the user runs the CLI, for the commands the demo suggests next: in this repository `npm run demo` has no
+ * `modelwatch` on the PATH (the bin needs a build), so the suggestion must be `npm run modelwatch -- …`.
+ */
+export function cliAsInvoked(env: NodeJS.ProcessEnv = process.env): string {
+  const viaNpmScript = env.npm_lifecycle_event === 'demo' || env.npm_lifecycle_event === 'modelwatch';
+  return viaNpmScript ? 'npm run modelwatch --' : 'modelwatch';
+}
