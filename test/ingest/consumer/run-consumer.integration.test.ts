@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EncodedChunk, SpanRowWriter, SpanTable } from '../../../ingest/src/clickhouse/insert-rows.js';
 import { ClickHouseSpanWriter } from '../../../ingest/src/clickhouse/insert-rows.js';
+import {
+  ClickHouseInsertedRangeStore,
+  type InsertedRangeStore,
+} from '../../../ingest/src/consumer/inserted-range-store.js';
 import { startConsumer, type RunningConsumer } from '../../../ingest/src/consumer/run-consumer.js';
 import { IngestError } from '../../../ingest/src/errors.js';
 import { silentLogger } from '../../../ingest/src/log.js';
@@ -49,12 +53,13 @@ after(async () => {
 async function start(
   topic: string,
   groupId: string,
-  extra: { writer?: SpanRowWriter; env?: Record<string, string> } = {},
+  extra: { writer?: SpanRowWriter; rangeStore?: InsertedRangeStore; env?: Record<string, string> } = {},
 ) {
   const consumer = await startConsumer(testConsumerConfig(topic, groupId, extra.env), {
     clickhouse: store.handle,
     logger: silentLogger,
     writer: extra.writer,
+    rangeStore: extra.rangeStore,
   });
   running.push(consumer);
   return consumer;
@@ -253,6 +258,78 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     assert.equal(dead?.headers[HEADER_DLQ_ERROR_CODE], 'CLICKHOUSE_REJECTED');
     assert.match(dead?.headers[HEADER_DLQ_ERROR_MESSAGE] ?? '', /^llm_calls: /);
     assert.equal(dead?.headers[HEADER_DLQ_PAYLOAD], 'clickhouse-rows; table=llm_calls; format=RowBinary');
+    await consumer.stop();
+  });
+
+  // A partition paused before anything of it was consumed or committed (a fresh group) must resume: kafkajs
+  // has had bugs there (tulios/kafkajs#1599). Both ways our worker pauses that early are driven for real.
+  test('consumer state unreadable at start: partitions wait paused, then resume and every span lands once', async () => {
+    const topic = uniqueName('stateload');
+    const service = uniqueName('svc');
+    await createTopic(topic, 3);
+    const requests = await makeTraceRequests(service, 30, 5);
+    await produce(
+      topic,
+      requests.map((r) => ({ key: r.traceId, value: r.proto })),
+    );
+    const real = new ClickHouseInsertedRangeStore(store.handle);
+    let failedLoads = 0;
+    const unreadableAtFirst: InsertedRangeStore = {
+      async load(key) {
+        if (failedLoads < 6) {
+          failedLoads++;
+          throw new IngestError('CLICKHOUSE_UNAVAILABLE', 'injected: state table unreadable');
+        }
+        return real.load(key);
+      },
+      save: (key, range) => real.save(key, range),
+    };
+    const consumer = await start(topic, uniqueName('group'), { rangeStore: unreadableAtFirst });
+    await eventually(
+      () => consumer.stats().partitions.some((p) => p.pauseReasons.includes('state')),
+      30_000,
+      'a partition paused while its state cannot be read',
+    );
+    assert.equal(await consumer.waitUntilCaughtUp(60_000), true);
+    assert.equal(failedLoads, 6);
+    assert.deepEqual(await counts(service), {
+      traces: { rows: 150, uniqueSpans: 150 },
+      llmCalls: { rows: 150, uniqueSpans: 150 },
+    });
+    assert.ok(consumer.stats().partitions.every((p) => !p.paused));
+    await consumer.stop();
+  });
+
+  test('a memory budget smaller than a few records: partitions pause and resume from the first fetch on, every span lands once', async () => {
+    const topic = uniqueName('budget');
+    const service = uniqueName('svc');
+    await createTopic(topic, 3);
+    const requests = await makeTraceRequests(service, 60, 5);
+    await produce(
+      topic,
+      requests.map((r) => ({ key: r.traceId, value: r.proto })),
+    );
+    const consumer = await start(topic, uniqueName('group'), {
+      env: {
+        MODELWATCH_CONSUMER_MAX_BUFFERED_BYTES: '8000',
+        MODELWATCH_BATCH_MAX_BYTES: '4000',
+        MODELWATCH_BATCH_MAX_SPANS: '10',
+      },
+    });
+    let sawMemoryPause = false;
+    const watch = setInterval(() => {
+      if (consumer.stats().partitions.some((p) => p.pauseReasons.includes('memory'))) sawMemoryPause = true;
+    }, 5);
+    try {
+      assert.equal(await consumer.waitUntilCaughtUp(60_000), true);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(sawMemoryPause, 'the budget paused a partition');
+    assert.deepEqual(await counts(service), {
+      traces: { rows: 300, uniqueSpans: 300 },
+      llmCalls: { rows: 300, uniqueSpans: 300 },
+    });
     await consumer.stop();
   });
 
