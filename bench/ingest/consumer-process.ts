@@ -330,7 +330,6 @@ async function watchFreshness(
       if (table !== TABLE_OTEL_TRACES) return;
       const ackEpochMs = Date.now();
       for (const chunk of chunks) {
-        if (typeof chunk === 'string') continue; // otel_traces rows are RowBinary (insert-rows.ts)
         const service = probeServiceIn(chunk, probePrefix);
         if (service !== undefined && !inserted.has(service))
           inserted.set(service, { startEpochMs, ackEpochMs });

@@ -211,8 +211,8 @@ export function encodeLlmCallRows(rows: readonly LlmCallRow[]): Buffer {
   return encodeRows(rows, writeLlmCallRow, 256);
 }
 
-/** The rows of one table for one insert, as encodeTraceRows / encodeLlmCallRows made them. */
-export type EncodedChunk = string | Uint8Array;
+/** The rows of one table for one insert, as encodeTraceRows / encodeLlmCallRows made them (RowBinary). */
+export type EncodedChunk = Uint8Array;
 
 /** Each table's insert format: what encodeTraceRows and encodeLlmCallRows write. */
 export const TABLE_FORMATS = {

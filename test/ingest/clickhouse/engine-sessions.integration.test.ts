@@ -80,7 +80,9 @@ test('concurrent inserts on a multi-session writer keep their own dedup tokens',
   const spans = chunks.reduce((n, d) => n + (d?.traceCount ?? 0), 0);
   const writeAll = () =>
     Promise.all(
-      chunks.map((d, i) => writer.writeEncoded('otel_traces', [d?.traces ?? ''], `sessions:0:${i}-${i}:t`)),
+      chunks.map((d, i) =>
+        writer.writeEncoded('otel_traces', [d?.traces ?? Buffer.alloc(0)], `sessions:0:${i}-${i}:t`),
+      ),
     );
   const countRows = async () => {
     const result = await ch.client.query({
