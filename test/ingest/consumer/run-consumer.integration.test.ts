@@ -65,6 +65,15 @@ async function start(
   return consumer;
 }
 
+/** `traces` traces of `spansPerTrace` spans each from `service`, produced as protobuf, keyed by trace id. */
+async function produceTraces(topic: string, service: string, traces: number, spansPerTrace: number) {
+  const requests = await makeTraceRequests(service, traces, spansPerTrace);
+  await produce(
+    topic,
+    requests.map((r) => ({ key: r.traceId, value: r.proto })),
+  );
+}
+
 async function counts(serviceName: string) {
   return {
     traces: await countRows(store.handle, TABLE_OTEL_TRACES, 'ServiceName LIKE {s:String}', {
@@ -187,11 +196,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const topic = uniqueName('outage');
     const service = uniqueName('svc');
     await createTopic(topic, 2);
-    const requests = await makeTraceRequests(service, 20, 10);
-    await produce(
-      topic,
-      requests.map((r) => ({ key: r.traceId, value: r.proto })),
-    );
+    await produceTraces(topic, service, 20, 10);
 
     // Fault injection at our writer interface: the first inserts fail as "ClickHouse unavailable"; one insert
     // of each table *lands and then reports failure* (lost acknowledgement), the nastiest case for dedup.
@@ -266,11 +271,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const topic = uniqueName('stateload');
     const service = uniqueName('svc');
     await createTopic(topic, 3);
-    const requests = await makeTraceRequests(service, 30, 5);
-    await produce(
-      topic,
-      requests.map((r) => ({ key: r.traceId, value: r.proto })),
-    );
+    await produceTraces(topic, service, 30, 5);
     const real = new ClickHouseInsertedRangeStore(store.handle);
     let failedLoads = 0;
     const unreadableAtFirst: InsertedRangeStore = {
@@ -303,11 +304,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const topic = uniqueName('budget');
     const service = uniqueName('svc');
     await createTopic(topic, 3);
-    const requests = await makeTraceRequests(service, 60, 5);
-    await produce(
-      topic,
-      requests.map((r) => ({ key: r.traceId, value: r.proto })),
-    );
+    await produceTraces(topic, service, 60, 5);
     const consumer = await start(topic, uniqueName('group'), {
       env: {
         MODELWATCH_CONSUMER_MAX_BUFFERED_BYTES: '8000',
@@ -337,11 +334,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const service = uniqueName('svc');
     const groupId = uniqueName('group');
     await createTopic(topic, 4);
-    const first = await makeTraceRequests(service, 40, 10);
-    await produce(
-      topic,
-      first.map((r) => ({ key: r.traceId, value: r.proto })),
-    );
+    await produceTraces(topic, service, 40, 10);
     const a = await start(topic, groupId);
     const b = await start(topic, groupId);
     // Rebalanced while consuming: produce more after both joined.
@@ -350,11 +343,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
       30_000,
       'both instances to own partitions',
     );
-    const second = await makeTraceRequests(service, 40, 10);
-    await produce(
-      topic,
-      second.map((r) => ({ key: r.traceId, value: r.proto })),
-    );
+    await produceTraces(topic, service, 40, 10);
     assert.equal(await a.waitUntilCaughtUp(60_000), true);
     const owned = [...a.stats().assignedPartitions, ...b.stats().assignedPartitions].sort();
     assert.deepEqual(owned, [0, 1, 2, 3]);
