@@ -17,11 +17,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { openClickHouse } from '../../ingest/src/clickhouse/client.js';
+import { openClickHouse, type ClickHouseClient } from '../../ingest/src/clickhouse/client.js';
 import { clickHouseConfigFromEnv } from '../../ingest/src/clickhouse/config.js';
 import { openEngineSessions } from '../../ingest/src/clickhouse/engine-sessions.js';
 import { ClickHouseSpanWriter } from '../../ingest/src/clickhouse/insert-rows.js';
@@ -68,6 +68,18 @@ const CONSUMER_NODE_FLAGS = (process.env.BENCH_CONSUMER_NODE_FLAGS ?? '')
   .filter((f) => f.length > 0);
 
 // ---- helpers ------------------------------------------------------------------------------------------------
+/** Waits until the engine runs no background merge (at most 20 s). */
+async function mergesSettled(client: ClickHouseClient): Promise<void> {
+  for (let waited = 0; waited < 20_000; waited += 100) {
+    const result = await client.query({
+      query: 'SELECT count() AS n FROM system.merges',
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string }>();
+    if (Number(row?.n ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -243,6 +255,7 @@ async function main(): Promise<void> {
     const chConfig = clickHouseConfigFromEnv({ MODELWATCH_DATA_DIR: dataDir });
     const clickhouse = await openClickHouse(chConfig);
     let b: number;
+    let bEngineUsPerSpan: number;
     try {
       await runMigrations(clickhouse, { schema: chConfig });
       const decoded = distinct
@@ -256,6 +269,7 @@ async function main(): Promise<void> {
       const jobs: number[] = [];
       for (let i = 0; i < totalMessages; i += batchMessages) jobs.push(i);
       let insertedSpans = 0;
+      const cpuBefore = process.cpuUsage();
       t0 = performance.now();
       await Promise.all(
         // The consumer keeps up to 2 inserts in flight (MODELWATCH_CONSUMER_MAX_CONCURRENT_INSERTS).
@@ -280,12 +294,20 @@ async function main(): Promise<void> {
         }),
       );
       const insertSeconds = (performance.now() - t0) / 1000;
+      const insertCpu = process.cpuUsage(cpuBefore);
+      // The rows' whole cost to the engine includes the background merges their parts cause; most run
+      // during the inserts, the rest right after. This process does nothing else meanwhile.
+      await mergesSettled(clickhouse.client);
+      const engineCpu = process.cpuUsage(cpuBefore);
       await sessions.close();
       b = insertedSpans / insertSeconds;
+      bEngineUsPerSpan = (engineCpu.user + engineCpu.system) / insertedSpans;
       console.log(
         `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: both tables RowBinary, ` +
           `2 in flight on 2 engine sessions): ` +
-          `${fmt(b)} spans/s (${insertSeconds.toFixed(2)} s)`,
+          `${fmt(b)} spans/s (${insertSeconds.toFixed(2)} s); engine CPU ` +
+          `${((insertCpu.user + insertCpu.system) / insertedSpans).toFixed(1)} µs/span during the inserts, ` +
+          `${bEngineUsPerSpan.toFixed(1)} µs/span with the merges they caused`,
       );
     } finally {
       await clickhouse.close();
@@ -467,6 +489,13 @@ async function main(): Promise<void> {
     );
     console.log(
       `  ${verdict(p99 <= 5000 && fresh.unseen === 0)}  p99 freshness ≤ 5 s at a sustained ${fmt(pacedRate)} spans/s (e): ${fmt(p99)} ms`,
+    );
+    // What bounds (c): the engine's CPU for the rows (b) plus the consumer's own (c0), on the box's cores.
+    const jsUsPerSpan = (c0.cpuSeconds * 1e6) / c0.spans;
+    console.log(
+      `  info  CPU bound for (c) on this box: ${cpus().length} cores / ((c0) ${jsUsPerSpan.toFixed(1)} + (b) ` +
+        `${bEngineUsPerSpan.toFixed(1)} µs/span) = ${fmt((cpus().length * 1e6) / (jsUsPerSpan + bEngineUsPerSpan))} spans/s ` +
+        `if the consumer had every core (the broker and the load generator share them)`,
     );
     console.log(`  info  gateway maximum (d): ${fmt(gwRate)} requests/s, ${fmt(gwSpanRate)} spans/s`);
     console.log(

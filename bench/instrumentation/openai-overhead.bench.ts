@@ -25,6 +25,11 @@
  *   round; CPU per call is per batch, added CPU is the median over rounds of (arm − baseline in the same
  *   round). Latency quantiles pool every call.
  * - Every mode starts with a discarded warm-up of each arm. Arms are patched/unpatched outside measured time.
+ * - The simulator answers at once unless a mode says `provider N ms` (`--provider-ms`, default 2): then it
+ *   takes that long to answer (a stream: to send its first chunk), timed to ~10 µs. Answering at once keeps
+ *   the client's CPU busy ~90 % of each call, so added latency there is added CPU, including work an
+ *   instrumentation defers until the process waits for I/O; with a provider that takes time, as real ones
+ *   do (hundreds of ms), added latency is what runs on the caller's path.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'long-chunks': { type: 'string', default: '100' },
     block: { type: 'string', default: '100' },
+    'provider-ms': { type: 'string', default: '2' },
     source: { type: 'boolean', default: false },
   },
 });
@@ -48,6 +54,8 @@ const CONCURRENCY = Number(values.concurrency);
 const LONG_CHUNKS = Number(values['long-chunks']);
 /** Calls per arm before switching arms in the sequential modes. */
 const BLOCK = Number(values.block);
+/** The provider's answer time in the modes that have one (real providers take 100s of ms). */
+const PROVIDER_DELAY_US = Math.round(Number(values['provider-ms']) * 1000);
 const TARGET_RATIO = 0.5;
 
 const { module: modelwatch, label } = await loadModelwatch(values.source);
@@ -63,28 +71,62 @@ interface Mode {
   concurrency: number;
   /** Sequential modes: calls per arm (long streams take fewer). */
   calls: number;
+  /** How long the provider takes to answer (JSON) or to send the first chunk (stream), µs; 0: at once. */
+  providerDelayUs: number;
 }
+const delayed = `, provider ${PROVIDER_DELAY_US / 1000} ms`;
 const modes: Mode[] = [
-  { name: 'sequential JSON', chunks: 0, concurrency: 1, calls: CALLS },
-  { name: 'sequential stream 4 chunks', chunks: 4, concurrency: 1, calls: CALLS },
+  { name: 'sequential JSON', chunks: 0, concurrency: 1, calls: CALLS, providerDelayUs: 0 },
+  {
+    name: `sequential JSON${delayed}`,
+    chunks: 0,
+    concurrency: 1,
+    calls: CALLS,
+    providerDelayUs: PROVIDER_DELAY_US,
+  },
+  { name: 'sequential stream 4 chunks', chunks: 4, concurrency: 1, calls: CALLS, providerDelayUs: 0 },
+  {
+    name: `sequential stream 4 chunks${delayed}`,
+    chunks: 4,
+    concurrency: 1,
+    calls: CALLS,
+    providerDelayUs: PROVIDER_DELAY_US,
+  },
   {
     name: `sequential stream ${LONG_CHUNKS} chunks`,
     chunks: LONG_CHUNKS,
     concurrency: 1,
     calls: Math.max(50, Math.round(CALLS / 3)),
+    providerDelayUs: 0,
   },
-  { name: `${CONCURRENCY} in flight JSON`, chunks: 0, concurrency: CONCURRENCY, calls: 0 },
-  { name: `${CONCURRENCY} in flight stream 4 chunks`, chunks: 4, concurrency: CONCURRENCY, calls: 0 },
+  {
+    name: `${CONCURRENCY} in flight JSON`,
+    chunks: 0,
+    concurrency: CONCURRENCY,
+    calls: 0,
+    providerDelayUs: 0,
+  },
+  {
+    name: `${CONCURRENCY} in flight stream 4 chunks`,
+    chunks: 4,
+    concurrency: CONCURRENCY,
+    calls: 0,
+    providerDelayUs: 0,
+  },
 ];
 
-async function oneCall(chunks: number): Promise<void> {
+async function oneCall(chunks: number, providerDelayUs: number): Promise<void> {
+  const delay = providerDelayUs > 0 ? { 'x-bench-delay-us': String(providerDelayUs) } : {};
   if (chunks === 0) {
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages },
+      providerDelayUs > 0 ? { headers: delay } : undefined,
+    );
     return;
   }
   const stream = await client.chat.completions.create(
     { model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } },
-    { headers: { 'x-bench-chunks': String(chunks) } },
+    { headers: { 'x-bench-chunks': String(chunks), ...delay } },
   );
   for await (const _chunk of stream) {
     // drain, as a caller reading the completion would
@@ -125,7 +167,7 @@ async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
         for (let i = 0; i < BLOCK; i++) {
           const cpuBefore = process.cpuUsage();
           const start = performance.now();
-          await oneCall(mode.chunks);
+          await oneCall(mode.chunks, mode.providerDelayUs);
           const wallUs = (performance.now() - start) * 1000;
           const cpu = process.cpuUsage(cpuBefore);
           if (block < warmupBlocks) continue;
@@ -153,7 +195,7 @@ async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
           while (next < BATCH) {
             next++;
             const start = performance.now();
-            await oneCall(mode.chunks);
+            await oneCall(mode.chunks, mode.providerDelayUs);
             latencies.push((performance.now() - start) * 1000);
           }
         };

@@ -4,6 +4,8 @@
  *
  * A streamed completion has `x-bench-chunks` content chunks (request header; default 4), each carrying two
  * words, plus the role chunk, the finish chunk and the usage chunk (when `stream_options.include_usage`).
+ * `x-bench-delay-us` makes the provider take that long before it answers (the JSON reply, or a stream's first
+ * chunk), measured to ~10 µs (see waitPrecisely), as a real provider takes time to answer.
  */
 import { startOpenAISimulator } from '../../ingest/src/simulators/openai-server.js';
 
@@ -19,8 +21,21 @@ function textFor(chunks: number): string {
   return text;
 }
 
+/**
+ * Waits `us` microseconds: a timer for all but the last millisecond, then event-loop turns until the time is
+ * up. A timer alone fires up to ~1 ms late (libuv counts whole milliseconds), noise as large as what the
+ * benchmark measures; the spin costs this process's CPU, never the client's (sequential calls, one at a time).
+ */
+async function waitPrecisely(us: number): Promise<void> {
+  const until = performance.now() + us / 1000;
+  if (us > 1500) await new Promise((resolve) => setTimeout(resolve, Math.floor(us / 1000) - 1));
+  while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+}
+
 const sim = await startOpenAISimulator({
-  respond: (request) => {
+  respond: async (request) => {
+    const delayUs = Number(request.headers['x-bench-delay-us'] ?? 0);
+    if (delayUs > 0) await waitPrecisely(delayUs);
     if (!request.stream) return { kind: 'success', model };
     const chunks = Math.max(1, Math.min(1000, Number(request.headers['x-bench-chunks'] ?? 4) || 4));
     return { kind: 'stream', chunks, model, text: textFor(chunks) };
