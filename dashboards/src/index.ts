@@ -11,7 +11,8 @@ export { dashboardQueries, dashboardPanels, type DashboardQuery } from './panel-
 export { alertRuleFile, alertRuleSpecs, type AlertRuleSpec } from './alerts/alert-rules.js';
 export type { AlertRuleFile, AlertRule } from './alerts/alert-rule-file.js';
 export { ALERT_THRESHOLDS, VERDICT_RULES, PANEL_THRESHOLDS } from './thresholds.js';
-export { DEGRADATION_TABLE_SQL } from './dashboards/overview.js';
+export { DEGRADATION_TABLE_SQL, SERVED_MODEL_SQL } from './dashboards/overview.js';
+export { modelWithoutPin } from './sql-fragments.js';
 export { VERDICT_SQL } from './dashboards/failures.js';
 export { DASHBOARD_UIDS } from './dashboards/common.js';
 export { CLICKHOUSE_DATASOURCE_UID, CLICKHOUSE_PLUGIN_ID } from './datasource.js';

@@ -34,6 +34,16 @@ export const FILTERS = variableFilters();
 /** Legend text `provider/model version` (no trailing space when the id had no version). */
 export const SERIES_LABEL = `concat(Provider, '/', ModelFamily, if(ModelVersion = '', '', concat(' ', ModelVersion)))`;
 
+/**
+ * A model id as a family of pins compares: lower case, without a `models/` prefix, and without a trailing
+ * pin or alias marker (`-2024-08-06`, `-20250929`, `-0613`, `-001`/`@001`, Bedrock `-v1:0`, `-latest`). An
+ * alias and the dated snapshot a provider serves for it compare equal; `gpt-4o` and `gpt-4o-mini` do not.
+ * (RE2 syntax; the SQL literal doubles each backslash; `\z` ends the text where `$` would be taken for a
+ * Grafana variable.)
+ */
+export const modelWithoutPin = (column: string): string =>
+  `replaceRegexpAll(lower(${column}), '^models/|(?:[-@](?:\\\\d{4}-\\\\d{2}-\\\\d{2}|\\\\d{8}|\\\\d{3,4})|-v\\\\d+(?::\\\\d+)?|-latest)\\\\z', '')`;
+
 /** Stable key of one version, used by the comparison dashboard's variables: `provider/model/version`. */
 export const VERSION_KEY = `concat(Provider, '/', ModelFamily, '/', ModelVersion)`;
 

@@ -36,4 +36,6 @@ export const PANEL_THRESHOLDS = {
   latencyP95Ms: { warn: 10_000, critical: 30_000 },
   ttftP95Ms: { warn: 2_000, critical: 5_000 },
   p95VsBaseline: { warn: 1.5, critical: ALERT_THRESHOLDS.p95LatencyVsBaseline.multiple },
+  /** Share of a requested model's answered calls served by another model. */
+  servedModelShare: { warn: 0.01, critical: 0.1 },
 } as const;

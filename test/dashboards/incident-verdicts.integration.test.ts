@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DEGRADATION_TABLE_SQL,
+  SERVED_MODEL_SQL,
+  modelWithoutPin,
   VERDICT_SQL,
   alertRuleSpecs,
   expandBackendMacros,
@@ -80,6 +82,74 @@ describe('degradation table', () => {
     const w = engine.dataset.incidents.providerWide;
     const rows = await panelRows<DegradationRow>(DEGRADATION_TABLE_SQL, w);
     assert.deepEqual(rows.slice(0, 3).map(label).sort(), [...w.affected].sort());
+  });
+});
+
+describe('served model table', () => {
+  interface ServedRow {
+    provider: string;
+    requested: string;
+    served: string;
+    calls: number;
+    share: number;
+  }
+
+  test('D: lists gpt-4.1 answered by gpt-4.1-mini, not an alias answered by its dated pin', async () => {
+    const whole = { from: engine.dataset.start, to: engine.dataset.end };
+    const rows = await panelRows<ServedRow>(SERVED_MODEL_SQL, whole);
+    assert.deepEqual(
+      rows.map((r) => [r.provider, r.requested, r.served]),
+      [['openai', 'gpt-4.1', 'gpt-4.1-mini-2025-04-14']],
+    );
+    const [row] = rows;
+    const rerouted = engine.dataset.llmCalls.filter((c) => c.ResponseModel === 'gpt-4.1-mini-2025-04-14');
+    const answered = engine.dataset.llmCalls.filter(
+      (c) => c.RequestModel === 'gpt-4.1' && c.ResponseModel !== '',
+    );
+    assert.equal(Number(row!.calls), rerouted.length);
+    assert.ok(Math.abs(row!.share - rerouted.length / answered.length) < 1e-9, `share ${row!.share}`);
+    assert.ok(row!.share > 0.08 && row!.share < 0.12, `share ${row!.share}`);
+  });
+
+  test('a dated or numbered pin of the requested id is the same model; a sibling model is not', async () => {
+    const pairs: Array<[requested: string, served: string, differs: boolean]> = [
+      ['gpt-4o', 'gpt-4o-2024-08-06', false],
+      ['gpt-4o', 'gpt-4o-mini-2024-07-18', true],
+      ['claude-3-5-sonnet-latest', 'claude-3-5-sonnet-20241022', false],
+      ['claude-opus-4-7', 'claude-opus-4-8', true],
+      ['models/gemini-2.5-flash', 'gemini-2.5-flash', false],
+      ['gemini-1.5-pro', 'gemini-1.5-pro-002', false],
+      ['gemini-2.5-flash', 'gemini-2.5-flash-lite', true],
+      ['gpt-3.5-turbo', 'gpt-3.5-turbo-0125', false],
+      ['mistral-large-latest', 'mistral-large-2411', false],
+      ['GPT-4O', 'gpt-4o', false],
+      ['my-azure-deployment', 'gpt-4o-2024-08-06', true],
+    ];
+    const rows = await queryRows<{ differs: number }>(
+      engine.handle,
+      'SELECT i, differs FROM (' +
+        pairs
+          .map(
+            ([requested, served], i) =>
+              `SELECT ${i} AS i, ${modelWithoutPin(`'${served}'`)} != ${modelWithoutPin(`'${requested}'`)} AS differs`,
+          )
+          .join(' UNION ALL ') +
+        ') ORDER BY i',
+    );
+    assert.deepEqual(
+      rows.map((r, i) => [...pairs[i]!.slice(0, 2), Boolean(Number(r.differs))]),
+      pairs,
+    );
+  });
+
+  test('follows the dashboard filters: nothing for anthropic alone', async () => {
+    const sql = expandGrafanaSql(SERVED_MODEL_SQL, {
+      from: engine.dataset.start,
+      to: engine.dataset.end,
+      intervalS: 60,
+      variables: { ...allVariables, provider: ['anthropic'] },
+    });
+    assert.deepEqual(await queryRows<ServedRow>(engine.handle, sql), []);
   });
 });
 

@@ -1,12 +1,20 @@
 /**
  * "LLM overview by model version": is anything failing or slowing down, and which provider/model/version?
- * Reads the per-minute rollup only, so it stays fast at any data volume.
+ * Reads the per-minute rollup, so it stays fast at any data volume; only the served-model table reads
+ * llm_calls (the rollup has no request/response model pair), for the selected range alone.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PANEL_THRESHOLDS, VERDICT_RULES } from '../thresholds.js';
-import { TABLE_LLM_CALLS_1M } from '../tables.js';
-import { FILTERS, IN_RANGE, SERIES_LABEL, baselineWindow, perSecond } from '../sql-fragments.js';
+import { TABLE_LLM_CALLS, TABLE_LLM_CALLS_1M } from '../tables.js';
+import {
+  FILTERS,
+  IN_RANGE,
+  SERIES_LABEL,
+  baselineWindow,
+  modelWithoutPin,
+  perSecond,
+} from '../sql-fragments.js';
 import { table, timeseries } from '../panel-kit.js';
 import { DASHBOARD_UIDS, baseDashboard } from './common.js';
 
@@ -55,6 +63,29 @@ FROM (
 )
 ORDER BY degradation_score DESC, provider, model, version`;
 
+/**
+ * Answered calls whose served model (gen_ai.response.model) is not the requested one or a dated pin of it:
+ * a provider or gateway routing to another model (a silent downgrade, a deployment pointing elsewhere).
+ * `share` is of the requested model's answered calls. Family and version columns follow the served model,
+ * so these calls are charted under it everywhere else.
+ */
+export const SERVED_MODEL_SQL = `SELECT provider, requested, served, calls, calls / answered AS share, failure_rate
+FROM (
+  SELECT
+    Provider AS provider, RequestModel AS requested, ResponseModel AS served,
+    count() AS calls,
+    countIf(IsFailure = 1) / calls AS failure_rate,
+    sum(count()) OVER (PARTITION BY Provider, RequestModel) AS answered
+  FROM ${TABLE_LLM_CALLS}
+  WHERE $__timeFilter(Timestamp)
+    AND ResponseModel != ''
+    AND ${FILTERS}
+  GROUP BY provider, requested, served
+)
+WHERE requested != '' AND ${modelWithoutPin('served')} != ${modelWithoutPin('requested')}
+ORDER BY calls DESC, provider, requested, served
+LIMIT 25`;
+
 export function overviewDashboard(): Dashboard {
   const d = baseDashboard(
     DASHBOARD_UIDS.overview,
@@ -89,6 +120,32 @@ export function overviewDashboard(): Dashboard {
           unit: 'none',
           steps: { warn: 2, critical: 5 },
           displayName: 'Degradation score',
+        },
+      },
+    }),
+  );
+  d.withPanel(
+    table({
+      title: 'Served model differs from requested',
+      description:
+        "Answered calls where the provider reports a different model than the one requested (a dated snapshot of the requested alias does not count): routing to another model, a silent downgrade, a deployment pointing elsewhere. Share is of the requested model's answered calls; these calls are charted under the served model.",
+      sql: SERVED_MODEL_SQL,
+      unit: 'short',
+      height: 6,
+      columns: {
+        provider: { displayName: 'Provider' },
+        requested: { displayName: 'Requested model' },
+        served: { displayName: 'Served model' },
+        calls: { unit: 'short', displayName: 'Calls' },
+        share: {
+          unit: 'percentunit',
+          displayName: 'Share of requested',
+          steps: PANEL_THRESHOLDS.servedModelShare,
+        },
+        failure_rate: {
+          unit: 'percentunit',
+          steps: PANEL_THRESHOLDS.failureRate,
+          displayName: 'Failure rate',
         },
       },
     }),
