@@ -296,16 +296,16 @@ const PROBE_POLL_MS = 100;
 
 /**
  * The probe service named in an otel_traces chunk, if any. A chunk is one Kafka record's rows, and a record
- * holds one resource's spans (the gateway splits requests by trace), so the first row says it; ServiceName
- * is its 8th column (RowBinary: a length byte, then the name as is), well inside the first 4 KiB. Reading
- * only that much keeps the check cheap.
+ * holds one resource's spans (the gateway splits requests by trace), so a probe's chunk holds only its
+ * service's name. Searched as bytes (a native search, no string of the whole chunk).
  */
 function probeServiceIn(chunk: Uint8Array, probePrefix: string): string | undefined {
-  const head = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, 4096)).toString(
-    'latin1',
-  );
-  const at = head.indexOf(probePrefix);
-  return at < 0 ? undefined : /^[\w-]+/.exec(head.slice(at))?.[0];
+  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const at = bytes.indexOf(probePrefix, 0, 'latin1');
+  // The first hit is a ServiceName value (the column precedes every other holding it): an encoded String,
+  // so the byte before it is its length (probe names are far shorter than 128 bytes).
+  if (at < 1) return undefined;
+  return bytes.toString('latin1', at, at + (bytes[at - 1] as number));
 }
 
 /** Consumes a gateway topic and reports, per probe service the parent names, ack -> visible times. */

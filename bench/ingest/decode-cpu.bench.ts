@@ -41,7 +41,7 @@ function measure(label: string, unit: 'span' | 'request', run: (body: Buffer) =>
 console.log(
   `${bodies.length} protobuf requests, ${spansPerRound} spans per round, ${ROUNDS} rounds; CPU time (user+sys) per unit`,
 );
-console.log('consumer, reference path (protobufjs -> DecodedTraceRequest -> row objects -> RowBinary):');
+console.log('consumer, reference path (protobufjs -> DecodedTraceRequest -> row objects -> Native blocks):');
 measure('  parse (protobufjs decode)', 'span', (b) => parseTraceRequest(b, 'otlp_proto'));
 measure('  parse + decoded objects', 'span', (b) =>
   toDecodedTraceRequest(parseTraceRequest(b, 'otlp_proto')),

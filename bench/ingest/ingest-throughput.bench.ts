@@ -303,7 +303,7 @@ async function main(): Promise<void> {
       b = insertedSpans / insertSeconds;
       bEngineUsPerSpan = (engineCpu.user + engineCpu.system) / insertedSpans;
       console.log(
-        `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: both tables RowBinary, ` +
+        `(b) raw insert (pre-encoded rows via INSERT … FROM INFILE: both tables Native blocks, ` +
           `2 in flight on 2 engine sessions): ` +
           `${fmt(b)} spans/s (${insertSeconds.toFixed(2)} s); engine CPU ` +
           `${((insertCpu.user + insertCpu.system) / insertedSpans).toFixed(1)} µs/span during the inserts, ` +

@@ -1,12 +1,12 @@
 /**
  * Idempotent batch inserts of span rows into otel_traces and llm_calls.
  *
- * Format (TABLE_FORMATS), always with an explicit column list: RowBinary for both tables (row-binary.ts), the
- * cheapest input for the engine to parse (no tokenising, no unescaping) and the most compact to hold. The
- * consumer writes otel_traces rows straight from the protobuf (consumer/encode-wire-rows.ts); writeTraceRow
- * and writeLlmCallRow below are the encoders for rows built as objects. Rows are encoded once, when their
- * Kafka record is decoded (spreading the CPU and holding compact encodings instead of object graphs while a
- * batch fills).
+ * Format (TABLE_FORMATS), always with an explicit column list: Native blocks for both tables (one block per
+ * Kafka record; native-block.ts, span-blocks.ts), the input the engine parses cheapest (a column at a time).
+ * The consumer writes them straight from the protobuf (consumer/encode-wire-rows.ts); encodeTraceRows and
+ * encodeLlmCallRows are the encoders for rows built as objects. Rows are encoded once, when their Kafka
+ * record is decoded (spreading the CPU and holding compact encodings instead of object graphs while a batch
+ * fills).
  *
  * How the body reaches the engine depends on where it runs:
  * - ClickHouse server (CLICKHOUSE_URL): streamed as the HTTP request body with `exec`, which passes the
@@ -34,8 +34,10 @@ import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../names.js';
 import type { ClickHouseHandle } from './client.js';
 import { errorMessage, IngestError } from '../errors.js';
 import { clickHouseErrorCode, toIngestError } from './errors.js';
-import { RowBinaryWriter } from './row-binary.js';
 import type { LlmCallRow, OtelTraceRow } from './rows.js';
+import { encodeLlmCallRows, encodeTraceRows } from './span-blocks.js';
+
+export { encodeLlmCallRows, encodeTraceRows } from './span-blocks.js';
 
 export type SpanTable = typeof TABLE_OTEL_TRACES | typeof TABLE_LLM_CALLS;
 
@@ -105,119 +107,13 @@ const COLUMNS: Record<SpanTable, readonly string[]> = {
   [TABLE_LLM_CALLS]: LLM_CALLS_COLUMNS,
 };
 
-/** A Map(LowCardinality(String), String) value: its size, then key and value of each entry in order. */
-function writeStringMap(out: RowBinaryWriter, map: Readonly<Record<string, string>>): void {
-  const keys = Object.keys(map);
-  out.varUInt(keys.length);
-  for (const key of keys) {
-    out.string(key);
-    out.string(map[key] as string);
-  }
-}
-
-/**
- * One otel_traces row in RowBinary (OTEL_TRACES_COLUMNS order) appended to `out`: the reference encoding,
- * for rows built as objects (OTLP/JSON input, and the protobuf the wire walk leaves to protobufjs). The
- * consumer's wire walk (consumer/encode-wire-rows.ts) writes the same bytes straight from the protobuf;
- * test/ingest/consumer/encode-wire-rows.test.ts compares the two. Nested columns are one array per
- * sub-column. Throws RangeError for a time past Int64 or a duration past UInt64.
- */
-export function writeTraceRow(out: RowBinaryWriter, row: OtelTraceRow): void {
-  out.int64Decimal(row.Timestamp);
-  out.string(row.TraceId);
-  out.string(row.SpanId);
-  out.string(row.ParentSpanId);
-  out.string(row.TraceState);
-  out.string(row.SpanName);
-  out.string(row.SpanKind);
-  out.string(row.ServiceName);
-  writeStringMap(out, row.ResourceAttributes);
-  out.string(row.ScopeName);
-  out.string(row.ScopeVersion);
-  writeStringMap(out, row.SpanAttributes);
-  out.uint64Decimal(row.Duration);
-  out.string(row.StatusCode);
-  out.string(row.StatusMessage);
-  out.varUInt(row['Events.Timestamp'].length);
-  for (const time of row['Events.Timestamp']) out.int64Decimal(time);
-  out.stringArray(row['Events.Name']);
-  out.varUInt(row['Events.Attributes'].length);
-  for (const map of row['Events.Attributes']) writeStringMap(out, map);
-  out.stringArray(row['Links.TraceId']);
-  out.stringArray(row['Links.SpanId']);
-  out.stringArray(row['Links.TraceState']);
-  out.varUInt(row['Links.Attributes'].length);
-  for (const map of row['Links.Attributes']) writeStringMap(out, map);
-}
-
-/** RowBinary rows in OTEL_TRACES_COLUMNS order (empty when `rows` is). */
-export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
-  return encodeRows(rows, writeTraceRow, 1024);
-}
-
-function encodeRows<Row>(
-  rows: readonly Row[],
-  write: (out: RowBinaryWriter, row: Row) => void,
-  bytesPerRow: number,
-): Buffer {
-  const out = new RowBinaryWriter(rows.length * bytesPerRow + 16);
-  for (const row of rows) write(out, row);
-  return out.toBuffer();
-}
-
-/**
- * One llm_calls row in RowBinary (LLM_CALLS_COLUMNS order) appended to `out`. llm_calls is all scalars and
- * short strings: writing them costs about what one JSON.stringify of the values array did (~1.5-1.9 µs per
- * row; bench/ingest/decode-cpu.bench.ts shows no change), and the engine reads them for less (see
- * row-binary.ts). The numbers are already within their column types (span-to-row.ts clamps counts and
- * status codes), so no write here can overflow.
- */
-export function writeLlmCallRow(out: RowBinaryWriter, row: LlmCallRow): void {
-  out.int64Decimal(row.Timestamp);
-  out.string(row.TraceId);
-  out.string(row.SpanId);
-  out.string(row.ServiceName);
-  out.string(row.Environment);
-  out.string(row.Provider);
-  out.string(row.Operation);
-  out.string(row.RequestModel);
-  out.string(row.ResponseModel);
-  out.string(row.ModelFamily);
-  out.string(row.ModelVersion);
-  out.string(row.ModelSnapshot);
-  out.string(row.StatusCode);
-  out.uint8(row.IsFailure);
-  out.string(row.FailureClass);
-  out.string(row.FailureOrigin);
-  out.string(row.ErrorType);
-  out.uint16(row.HttpStatus);
-  out.float64(row.DurationMs);
-  out.float64(row.TimeToFirstTokenMs);
-  out.uint32(row.InputTokens);
-  out.uint32(row.OutputTokens);
-  out.uint32(row.CacheReadInputTokens);
-  out.uint32(row.CacheWriteInputTokens);
-  out.uint32(row.ReasoningOutputTokens);
-  out.stringArray(row.FinishReasons);
-  out.uint8(row.Stream);
-  out.uint16(row.RetryCount);
-  out.string(row.ProviderRequestId);
-  out.string(row.ServerAddress);
-  out.string(row.ScopeName);
-}
-
-/** RowBinary rows in LLM_CALLS_COLUMNS order (empty when `rows` is). */
-export function encodeLlmCallRows(rows: readonly LlmCallRow[]): Buffer {
-  return encodeRows(rows, writeLlmCallRow, 256);
-}
-
-/** The rows of one table for one insert, as encodeTraceRows / encodeLlmCallRows made them (RowBinary). */
+/** The rows of one table for one insert: Native blocks, as encodeTraceRows / encodeLlmCallRows make them. */
 export type EncodedChunk = Uint8Array;
 
-/** Each table's insert format: what encodeTraceRows and encodeLlmCallRows write. */
+/** Each table's insert format: what encodeTraceRows and encodeLlmCallRows write (span-blocks.ts). */
 export const TABLE_FORMATS = {
-  [TABLE_OTEL_TRACES]: 'RowBinary',
-  [TABLE_LLM_CALLS]: 'RowBinary',
+  [TABLE_OTEL_TRACES]: 'Native',
+  [TABLE_LLM_CALLS]: 'Native',
 } as const satisfies Record<SpanTable, string>;
 
 /**

@@ -16,10 +16,10 @@ export type RecordHeaders = Record<string, HeaderValue>;
 
 export interface DecodedRecord {
   kind: 'rows';
-  /** otel_traces rows, RowBinary (empty when none). */
+  /** otel_traces rows, one Native block (empty when none). */
   traces: Buffer;
   traceCount: number;
-  /** llm_calls rows, RowBinary (empty when none). */
+  /** llm_calls rows, one Native block (empty when none). */
   llmCalls: Buffer;
   llmCallCount: number;
 }

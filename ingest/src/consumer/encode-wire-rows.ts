@@ -1,7 +1,9 @@
 /**
- * The consumer's fast path: protobuf ExportTraceServiceRequest bytes -> RowBinary rows for otel_traces and
- * llm_calls in one walk over the wire format, without protobufjs messages, DecodedSpan objects or row objects
- * for otel_traces. Ids are hex-encoded into the rows and string attribute values, names and messages are
+ * The consumer's fast path: protobuf ExportTraceServiceRequest bytes -> one Native block each for otel_traces
+ * and llm_calls (clickhouse/span-blocks.ts) in one walk over the wire format, without protobufjs messages,
+ * DecodedSpan objects or row objects for otel_traces. Every column has its own streams, so values are written
+ * where they are read: attributes as the walk meets them, the scalar columns once the span is read whole.
+ * Ids are hex-encoded into the columns and string attribute values, names and messages are
  * copied from the request's bytes as they are (UTF-8 both sides, checked like WireReader.utf8 checks them);
  * only the attributes the llm_calls row needs become values, and that row is built by span-to-row's
  * toLlmCallRow.
@@ -13,10 +15,10 @@
  * returns undefined, and the caller runs the reference path instead. Measured on the benchmark's spans:
  * see bench/ingest/decode-cpu.bench.ts.
  */
-import { writeLlmCallRow } from '../clickhouse/insert-rows.js';
 import { RowBinaryWriter } from '../clickhouse/row-binary.js';
+import { appendLlmCallFields, LlmCallColumns, TraceColumns } from '../clickhouse/span-blocks.js';
 import { attrValueToString } from '../otlp/attr-value.js';
-import { int64HalvesToValue, uint64ToDecimal } from '../otlp/int64.js';
+import { int64HalvesToValue } from '../otlp/int64.js';
 import type { AttrMap, AttrValue, Attributes, StatusCodeValue } from '../otlp/otlp-types.js';
 import {
   NOT_CANONICAL,
@@ -46,10 +48,10 @@ const tag = (field: number, wireType: number) => (field << 3) | wireType;
 const fieldMask = (...numbers: number[]) => numbers.reduce((mask, n) => mask | (1 << n), 0);
 
 export interface EncodedRows {
-  /** otel_traces rows, RowBinary (empty when none). */
+  /** otel_traces rows, one Native block (empty when none). */
   traces: Buffer;
   traceCount: number;
-  /** llm_calls rows, RowBinary (empty when none). */
+  /** llm_calls rows, one Native block (empty when none). */
   llmCalls: Buffer;
   llmCallCount: number;
 }
@@ -68,11 +70,12 @@ const KEY_VALUE_FIELDS = fieldMask(1, 2);
 const ANY_VALUE_FIELDS = fieldMask(1, 2, 3, 4, 5, 6, 7);
 const LIST_FIELDS = fieldMask(1);
 
-/** The SpanKind and StatusCode columns' values, as RowBinary strings. */
-const KIND_BYTES = SPAN_KIND_NAMES.map(rowBinaryString);
-const STATUS_BYTES = STATUS_CODE_NAMES.map(rowBinaryString);
+/** The SpanKind and StatusCode columns' values, as encoded Strings. */
+const KIND_BYTES = SPAN_KIND_NAMES.map(encodedString);
+const STATUS_BYTES = STATUS_CODE_NAMES.map(encodedString);
 
-function rowBinaryString(value: string): Buffer {
+/** A String value as the columns hold it: LEB128 length, then the UTF-8 bytes. */
+function encodedString(value: string): Buffer {
   const writer = new RowBinaryWriter(64);
   writer.string(value);
   return writer.toBuffer();
@@ -90,8 +93,8 @@ interface KeyInfo {
   bytes: Buffer;
   /** Next key with the same hash. */
   next: KeyInfo | undefined;
-  /** The key as a RowBinary string (length and bytes), copied into every map holding it. */
-  rowBinary: Buffer;
+  /** The key as an encoded String (length and bytes), copied into every map holding it. */
+  encoded: Buffer;
   factMask: number;
   /** False for keys a JS object orders differently from insertion (array indices) or drops ('__proto__'). */
   ordinary: boolean;
@@ -124,7 +127,7 @@ function keyInfoAt(r: WireReader, start: number, end: number): KeyInfo {
     key,
     bytes: Buffer.from(buf.subarray(start, end)),
     next: head,
-    rowBinary: rowBinaryString(key),
+    encoded: encodedString(key),
     factMask:
       (LLM_SPAN_ATTRIBUTE_KEYS.has(key) ? SPAN_FACT : 0) |
       (RESOURCE_ATTRIBUTE_KEYS.has(key) ? RESOURCE_FACT : 0) |
@@ -254,7 +257,7 @@ function readAnyValue(r: WireReader, depth: number): AttrValue {
 }
 
 /**
- * Bytes [start, end) of the body, a protobuf string, as a RowBinary String: copied as they are once checked
+ * Bytes [start, end) of the body, a protobuf string, as an encoded String: copied as they are once checked
  * the way WireReader.string() checks them. The reference path decodes and re-encodes them; valid UTF-8
  * without U+FFFD comes out of that round trip unchanged, so both write the same bytes.
  */
@@ -270,14 +273,15 @@ function writeWireString(out: RowBinaryWriter, r: WireReader, start: number, end
 }
 
 /**
- * One KeyValue of an attribute list -> one key, value entry of a Map(LowCardinality(String), String) in
- * `out`; the value is also stored in `facts` when the key is one of the `factBit` set. A value that is just a
- * string (nearly all) is copied from the body without being decoded; others become the Collector's string
- * form (attrValueToString).
+ * One KeyValue of an attribute list -> one entry of a Map(String, String) column: the key into `keys`, the
+ * value into `values` (the caller counts the entries); the value is also stored in `facts` when the key is
+ * one of the `factBit` set. A value that is just a string (nearly all) is copied from the body without being
+ * decoded; others become the Collector's string form (attrValueToString).
  */
 function writeAttribute(
   r: WireReader,
-  out: RowBinaryWriter,
+  keys: RowBinaryWriter,
+  values: RowBinaryWriter,
   listStamp: number,
   factBit: number,
   facts: Attributes | null,
@@ -286,26 +290,39 @@ function writeAttribute(
   const info = kvKey as KeyInfo;
   if (!info.ordinary || info.listStamp === listStamp) throw NOT_CANONICAL;
   info.listStamp = listStamp;
-  out.bytes(info.rowBinary);
+  keys.bytes(info.encoded);
   const isFact = facts !== null && (info.factMask & factBit) !== 0;
   if (kvStringStart >= 0) {
     if (isFact) {
       facts[info.key] = r.utf8(kvStringStart, kvStringEnd); // checks the bytes too
-      out.utf8Bytes(r.buf, kvStringStart, kvStringEnd);
-    } else writeWireString(out, r, kvStringStart, kvStringEnd);
+      values.utf8Bytes(r.buf, kvStringStart, kvStringEnd);
+    } else writeWireString(values, r, kvStringStart, kvStringEnd);
   } else {
     const value = kvValue;
     if (isFact) facts[info.key] = value;
-    out.string(typeof value === 'string' ? value : attrValueToString(value));
+    values.string(typeof value === 'string' ? value : attrValueToString(value));
   }
 }
 
-interface ScopeContext {
-  /** ServiceName, ResourceAttributes, ScopeName and ScopeVersion of every row of the scope, in RowBinary. */
-  middle: Buffer;
+/** What every span of one resource shares, encoded once. */
+interface ResourceContext {
   serviceName: string;
   environment: string;
+  /** ServiceName as an encoded String. */
+  serviceNameBytes: Buffer;
+  /** ResourceAttributes: how many entries, their keys and their values, encoded. */
+  attributeCount: number;
+  attributeKeys: Buffer;
+  attributeValues: Buffer;
+}
+
+/** What every span of one scope shares. */
+interface ScopeContext {
+  resource: ResourceContext;
   scopeName: string;
+  /** ScopeName and ScopeVersion as encoded Strings. */
+  nameBytes: Buffer;
+  versionBytes: Buffer;
 }
 
 interface EventView {
@@ -314,28 +331,18 @@ interface EventView {
 }
 const NO_EVENTS: readonly EventView[] = [];
 
-/** One request's otel_traces rows are written here, then copied out (one buffer reused for every request). */
-const traceRows = new RowBinaryWriter(1024 * 1024);
 /**
- * Scratch writers, reused span after span, for the columns whose values come in another order on the wire
- * than in the row (the map and array columns need their sizes first; Nested columns are an array per
- * sub-column, while the wire has one message per event or link).
+ * One request's rows are written into these columns, then taken out as one block per table (the streams
+ * are reused for every request). A request the walk gives up on leaves half-written rows behind: every
+ * request starts by resetting them.
  */
-const spanAttributes = new RowBinaryWriter();
-const mapEntries = new RowBinaryWriter();
-const eventTimes = new RowBinaryWriter();
-const eventNames = new RowBinaryWriter();
-const eventAttributes = new RowBinaryWriter();
-const linkTraceIds = new RowBinaryWriter();
-const linkSpanIds = new RowBinaryWriter();
-const linkStates = new RowBinaryWriter();
-const linkAttributes = new RowBinaryWriter();
-const EVENT_COLUMNS = [eventTimes, eventNames, eventAttributes];
-const LINK_COLUMNS = [linkTraceIds, linkSpanIds, linkStates, linkAttributes];
+const traces = new TraceColumns();
+const llmCalls = new LlmCallColumns();
 /** Where attributes that are read but not stored (the scope's) go. */
 const discarded = new RowBinaryWriter();
-/** Where a resource's and a scope's shared columns are put together. */
-const shared = new RowBinaryWriter();
+/** Where a resource's attribute keys and values are put together. */
+const resourceKeys = new RowBinaryWriter();
+const resourceValues = new RowBinaryWriter();
 
 const INT64_SIGN_BIT = 0x80000000;
 
@@ -360,7 +367,7 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
   const listStamp = nextListStamp++;
   const facts: Attributes = {};
   let attributeCount = 0;
-  spanAttributes.reset();
+  const spanAttributes = traces.spanAttributes;
   let eventCount = 0;
   let events: EventView[] | undefined;
   let linkCount = 0;
@@ -405,7 +412,7 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
         endHi = r.hi;
         break;
       case tag(9, WIRE_LEN):
-        writeAttribute(r, spanAttributes, listStamp, SPAN_FACT, facts);
+        writeAttribute(r, spanAttributes.keys, spanAttributes.values, listStamp, SPAN_FACT, facts);
         attributeCount++;
         break;
       case tag(10, WIRE_VARINT):
@@ -414,19 +421,14 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
         r.uint32();
         break;
       case tag(11, WIRE_LEN): {
-        if (eventCount === 0) {
-          eventTimes.reset();
-          eventNames.reset();
-          eventAttributes.reset();
-        }
         const eventOuter = r.enter();
+        const eventMaps = traces.eventAttributes.maps;
         const eventStamp = nextListStamp++;
         let timeLo = 0;
         let timeHi = 0;
         let eventNameStart = 0;
         let eventNameEnd = 0;
         let members = 0;
-        mapEntries.reset();
         const eventFacts: Attributes = {};
         while (r.pos < r.limit) {
           const et = r.tag();
@@ -438,7 +440,7 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
             eventNameStart = r.skipBytes();
             eventNameEnd = r.pos;
           } else if (et === tag(3, WIRE_LEN)) {
-            writeAttribute(r, mapEntries, eventStamp, EVENT_FACT, eventFacts);
+            writeAttribute(r, eventMaps.keys, eventMaps.values, eventStamp, EVENT_FACT, eventFacts);
             members++;
           } else if (et === tag(4, WIRE_VARINT)) r.uint32();
           else r.unknown(et, EVENT_FIELDS);
@@ -447,22 +449,16 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
         // DateTime64 is an Int64: a later time takes the reference path (which refuses it).
         if (timeHi >= INT64_SIGN_BIT) throw NOT_CANONICAL;
         const eventName = r.utf8(eventNameStart, eventNameEnd);
-        eventTimes.int64Halves(timeLo, timeHi);
-        eventNames.utf8Bytes(buf, eventNameStart, eventNameEnd);
-        eventAttributes.varUInt(members);
-        eventAttributes.append(mapEntries);
+        traces.eventTimes.values.int64Halves(timeLo, timeHi);
+        traces.eventNames.values.utf8Bytes(buf, eventNameStart, eventNameEnd);
+        eventMaps.offsets.add(members);
         (events ??= []).push({ name: eventName, attributes: eventFacts });
         eventCount++;
         break;
       }
       case tag(13, WIRE_LEN): {
-        if (linkCount === 0) {
-          linkTraceIds.reset();
-          linkSpanIds.reset();
-          linkStates.reset();
-          linkAttributes.reset();
-        }
         const linkOuter = r.enter();
+        const linkMaps = traces.linkAttributes.maps;
         const linkStamp = nextListStamp++;
         let linkTraceStart = 0;
         let linkTraceEnd = 0;
@@ -471,7 +467,6 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
         let linkStateStart = 0;
         let linkStateEnd = 0;
         let members = 0;
-        mapEntries.reset();
         while (r.pos < r.limit) {
           const lt = r.tag();
           if (lt === tag(1, WIRE_LEN)) {
@@ -484,7 +479,7 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
             linkStateStart = r.skipBytes();
             linkStateEnd = r.pos;
           } else if (lt === tag(4, WIRE_LEN)) {
-            writeAttribute(r, mapEntries, linkStamp, 0, null);
+            writeAttribute(r, linkMaps.keys, linkMaps.values, linkStamp, 0, null);
             members++;
           } else if (lt === tag(5, WIRE_VARINT)) r.uint32();
           else if (lt === tag(6, WIRE_FIXED32)) r.fixed32();
@@ -497,11 +492,10 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
           !isValidId(buf, linkSpanStart, linkSpanEnd, 8)
         )
           throw NOT_CANONICAL;
-        linkTraceIds.hexString(buf, linkTraceStart, linkTraceEnd);
-        linkSpanIds.hexString(buf, linkSpanStart, linkSpanEnd);
-        writeWireString(linkStates, r, linkStateStart, linkStateEnd);
-        linkAttributes.varUInt(members);
-        linkAttributes.append(mapEntries);
+        traces.linkTraceIds.values.hexString(buf, linkTraceStart, linkTraceEnd);
+        traces.linkSpanIds.values.hexString(buf, linkSpanStart, linkSpanEnd);
+        writeWireString(traces.linkStates.values, r, linkStateStart, linkStateEnd);
+        linkMaps.offsets.add(members);
         linkCount++;
         break;
       }
@@ -551,50 +545,54 @@ function readSpan(r: WireReader, scope: ScopeContext, out: EncodedRows): void {
 
   const kindIndex = kind >= 0 && kind <= 5 ? kind : 0;
   const status = (statusCode === 1 || statusCode === 2 ? statusCode : 0) as StatusCodeValue;
-  const rows = traceRows;
-  rows.int64Halves(startLo, startHi);
-  rows.hexString(buf, traceStart, traceEnd);
-  rows.hexString(buf, spanStart, spanEnd);
-  rows.hexString(buf, parentStart, parentEnd);
-  writeWireString(rows, r, traceStateStart, traceStateEnd);
-  writeWireString(rows, r, nameStart, nameEnd);
-  rows.bytes(KIND_BYTES[kindIndex] as Buffer);
-  rows.bytes(scope.middle);
-  rows.varUInt(attributeCount);
-  rows.append(spanAttributes);
-  rows.uint64(durationNs);
-  rows.bytes(STATUS_BYTES[status] as Buffer);
-  writeWireString(rows, r, messageStart, messageEnd);
-  for (const column of EVENT_COLUMNS) {
-    rows.varUInt(eventCount);
-    if (eventCount > 0) rows.append(column);
-  }
-  for (const column of LINK_COLUMNS) {
-    rows.varUInt(linkCount);
-    if (linkCount > 0) rows.append(column);
-  }
+  const c = traces;
+  const resource = scope.resource;
+  c.timestamp.int64Halves(startLo, startHi);
+  c.traceId.hexString(buf, traceStart, traceEnd);
+  c.spanId.hexString(buf, spanStart, spanEnd);
+  c.parentSpanId.hexString(buf, parentStart, parentEnd);
+  writeWireString(c.traceState, r, traceStateStart, traceStateEnd);
+  writeWireString(c.spanName, r, nameStart, nameEnd);
+  c.spanKind.bytes(KIND_BYTES[kindIndex] as Buffer);
+  c.serviceName.bytes(resource.serviceNameBytes);
+  c.resourceAttributes.offsets.add(resource.attributeCount);
+  c.resourceAttributes.keys.bytes(resource.attributeKeys);
+  c.resourceAttributes.values.bytes(resource.attributeValues);
+  c.scopeName.bytes(scope.nameBytes);
+  c.scopeVersion.bytes(scope.versionBytes);
+  c.spanAttributes.offsets.add(attributeCount);
+  c.duration.uint64(durationNs);
+  c.statusCode.bytes(STATUS_BYTES[status] as Buffer);
+  writeWireString(c.statusMessage, r, messageStart, messageEnd);
+  c.eventTimes.offsets.add(eventCount);
+  c.eventNames.offsets.add(eventCount);
+  c.eventAttributes.offsets.add(eventCount);
+  c.linkTraceIds.offsets.add(linkCount);
+  c.linkSpanIds.offsets.add(linkCount);
+  c.linkStates.offsets.add(linkCount);
+  c.linkAttributes.offsets.add(linkCount);
+  c.block.rowWritten();
   out.traceCount++;
 
   if (isLlmCallSpan(facts)) {
+    const l = llmCalls;
+    // Written from the bytes, as the reference path's decimal and hex strings encode them; the view's copies
+    // would only be copied into the row object, so they stay empty.
+    l.timestamp.int64Halves(startLo, startHi);
+    l.traceId.hexString(buf, traceStart, traceEnd);
+    l.spanId.hexString(buf, spanStart, spanEnd);
     const view: LlmSpanView = {
-      traceId: r.hex(traceStart, traceEnd),
-      spanId: r.hex(spanStart, spanEnd),
-      startTimeUnixNano: uint64ToDecimal(startHi, startLo),
+      traceId: '',
+      spanId: '',
+      startTimeUnixNano: '',
       durationNs,
       attributes: facts,
       status: { code: status, message: r.utf8(messageStart, messageEnd) },
       events: events ?? NO_EVENTS,
     };
-    writeLlmCallRow(llmRows, toLlmCallRow(view, scope.serviceName, scope.environment, scope.scopeName));
+    appendLlmCallFields(l, toLlmCallRow(view, resource.serviceName, resource.environment, scope.scopeName));
     out.llmCallCount++;
   }
-}
-
-interface ResourceContext {
-  /** ServiceName and ResourceAttributes in RowBinary. */
-  head: Buffer;
-  serviceName: string;
-  environment: string;
 }
 
 function readScopeSpans(r: WireReader, resource: ResourceContext, out: EncodedRows): void {
@@ -606,18 +604,12 @@ function readScopeSpans(r: WireReader, resource: ResourceContext, out: EncodedRo
   while (r.pos < r.limit) {
     const t = r.tag();
     if (t === tag(2, WIRE_LEN)) {
-      if (context === undefined) {
-        shared.reset();
-        shared.bytes(resource.head);
-        shared.string(scopeName);
-        shared.string(scopeVersion);
-        context = {
-          middle: shared.toBuffer(),
-          serviceName: resource.serviceName,
-          environment: resource.environment,
-          scopeName,
-        };
-      }
+      context ??= {
+        resource,
+        scopeName,
+        nameBytes: encodedString(scopeName),
+        versionBytes: encodedString(scopeVersion),
+      };
       readSpan(r, context, out);
     } else if (t === tag(1, WIRE_LEN)) {
       // A scope after spans, or twice (protobufjs merges), is not canonical.
@@ -631,7 +623,7 @@ function readScopeSpans(r: WireReader, resource: ResourceContext, out: EncodedRo
         if (st === tag(1, WIRE_LEN)) scopeName = r.string();
         else if (st === tag(2, WIRE_LEN)) scopeVersion = r.string();
         else if (st === tag(3, WIRE_LEN))
-          writeAttribute(r, discarded, stamp, 0, null); // checked, not stored
+          writeAttribute(r, discarded, discarded, stamp, 0, null); // checked, not stored
         else if (st === tag(4, WIRE_VARINT)) r.uint32();
         else r.unknown(st, SCOPE_FIELDS);
       }
@@ -642,13 +634,11 @@ function readScopeSpans(r: WireReader, resource: ResourceContext, out: EncodedRo
   r.leave(outer);
 }
 
-/** A resource's attributes, written while it is read (before its spans). */
-const resourceEntries = new RowBinaryWriter();
-
 function readResourceSpans(r: WireReader, out: EncodedRows): void {
   const outer = r.enter();
   let members = 0;
-  resourceEntries.reset();
+  resourceKeys.reset();
+  resourceValues.reset();
   const facts: Attributes = {};
   let seenResource = false;
   let context: ResourceContext | undefined;
@@ -657,11 +647,14 @@ function readResourceSpans(r: WireReader, out: EncodedRows): void {
     if (t === tag(2, WIRE_LEN)) {
       if (context === undefined) {
         const { serviceName, environment } = resourceFacts(facts);
-        shared.reset();
-        shared.string(serviceName);
-        shared.varUInt(members);
-        shared.append(resourceEntries);
-        context = { head: shared.toBuffer(), serviceName, environment };
+        context = {
+          serviceName,
+          environment,
+          serviceNameBytes: encodedString(serviceName),
+          attributeCount: members,
+          attributeKeys: resourceKeys.toBuffer(),
+          attributeValues: resourceValues.toBuffer(),
+        };
       }
       readScopeSpans(r, context, out);
     } else if (t === tag(1, WIRE_LEN)) {
@@ -672,7 +665,7 @@ function readResourceSpans(r: WireReader, out: EncodedRows): void {
       while (r.pos < r.limit) {
         const rt = r.tag();
         if (rt === tag(1, WIRE_LEN)) {
-          writeAttribute(r, resourceEntries, stamp, RESOURCE_FACT, facts);
+          writeAttribute(r, resourceKeys, resourceValues, stamp, RESOURCE_FACT, facts);
           members++;
         } else if (rt === tag(2, WIRE_VARINT)) r.uint32();
         else r.unknown(rt, RESOURCE_FIELDS); // entity_refs (3) included: left to protobufjs
@@ -684,8 +677,6 @@ function readResourceSpans(r: WireReader, out: EncodedRows): void {
   r.leave(outer);
 }
 
-/** One request's llm_calls rows are written here, then copied out (one buffer reused for every request). */
-const llmRows = new RowBinaryWriter();
 const NO_ROWS = Buffer.alloc(0);
 
 /**
@@ -696,8 +687,8 @@ export function encodeWireRows(body: Uint8Array): EncodedRows | undefined {
   // Dropped between requests only: a list's duplicate check relies on its keys' infos staying put.
   if (keyInfos.size >= KEY_CACHE_LIMIT) keyInfos.clear();
   const out: EncodedRows = { traces: NO_ROWS, traceCount: 0, llmCalls: NO_ROWS, llmCallCount: 0 };
-  traceRows.reset();
-  llmRows.reset();
+  traces.block.reset();
+  llmCalls.block.reset();
   const r = new WireReader(body);
   try {
     while (r.pos < r.limit) {
@@ -709,7 +700,7 @@ export function encodeWireRows(body: Uint8Array): EncodedRows | undefined {
     if (error instanceof NotCanonicalError) return undefined;
     throw error;
   }
-  if (out.traceCount > 0) out.traces = traceRows.toBuffer();
-  if (out.llmCallCount > 0) out.llmCalls = llmRows.toBuffer();
+  if (out.traceCount > 0) out.traces = traces.block.take();
+  if (out.llmCallCount > 0) out.llmCalls = llmCalls.block.take();
   return out;
 }

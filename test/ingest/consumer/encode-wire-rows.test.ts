@@ -11,8 +11,8 @@ import { makeSpans } from '../otlp/otel-sdk-spans.js';
 import { makeTraceRequests } from './llm-span-fixtures.js';
 
 /**
- * The reference path: protobufjs messages -> row objects -> the encoders (the RowBinary writer itself is
- * proven against the real engine in test/ingest/clickhouse/row-binary.integration.test.ts).
+ * The reference path: protobufjs messages -> row objects -> the encoders (the Native encoders themselves are
+ * proven against the real engine in test/ingest/clickhouse/span-blocks.integration.test.ts).
  */
 function reference(body: Uint8Array) {
   const rows = spanToRows(decodeTraceRequest(body, 'otlp_proto'));

@@ -244,7 +244,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     const real = new ClickHouseSpanWriter(store.handle);
     const rejecting: SpanRowWriter = {
       async writeEncoded(table, chunks, token) {
-        // Stand-in for a type error in one record's llm_calls rows (RowBinary: the trace id is a string in it).
+        // Stand-in for a type error in one record's llm_calls rows (the trace id is a string in its block).
         const holdsPoison = (c: EncodedChunk) => Buffer.from(c).toString('latin1').includes(poisonTrace);
         if (table === TABLE_LLM_CALLS && chunks.some(holdsPoison)) {
           throw new IngestError('CLICKHOUSE_REJECTED', 'injected: Cannot parse input: expected UInt32');
@@ -261,7 +261,7 @@ describe('consumer: Kafka -> ClickHouse', { timeout: 120_000 }, () => {
     assert.equal(dead?.headers[HEADER_DLQ_SOURCE_OFFSET], '5');
     assert.equal(dead?.headers[HEADER_DLQ_ERROR_CODE], 'CLICKHOUSE_REJECTED');
     assert.match(dead?.headers[HEADER_DLQ_ERROR_MESSAGE] ?? '', /^llm_calls: /);
-    assert.equal(dead?.headers[HEADER_DLQ_PAYLOAD], 'clickhouse-rows; table=llm_calls; format=RowBinary');
+    assert.equal(dead?.headers[HEADER_DLQ_PAYLOAD], 'clickhouse-rows; table=llm_calls; format=Native');
     await consumer.stop();
   });
 

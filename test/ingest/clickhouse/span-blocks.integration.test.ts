@@ -1,6 +1,6 @@
 /**
- * Rows in RowBinary, through the real embedded engine, must read back exactly as the same rows inserted by an
- * independent encoder (@clickhouse/client's JSONEachRow): llm_calls (Int64 nanoseconds, String and
+ * Rows as Native blocks (one per encoder call, several per insert), through the real embedded engine, must
+ * read back exactly as the same rows inserted by an independent encoder (@clickhouse/client's JSONEachRow): llm_calls (Int64 nanoseconds, String and
  * LowCardinality(String), UInt8/16/32 at their limits, Float64, Array(LowCardinality(String))) and otel_traces
  * (DateTime64(9), UInt64, Map(LowCardinality(String), String), the Nested Events and Links columns), both as
  * the reference encoder writes them and as the consumer's protobuf walk does. A wrong byte anywhere shifts
@@ -120,15 +120,15 @@ async function readBack(service: string): Promise<Record<string, unknown>[]> {
   return result.json<Record<string, unknown>>();
 }
 
-test('llm_calls RowBinary rows read back exactly like the same rows inserted as JSON', async () => {
+test('llm_calls Native blocks read back exactly like the same rows inserted as JSON', async () => {
   const stamp = Date.now();
-  const viaRowBinary = `rb-${stamp}`;
+  const viaNative = `nb-${stamp}`;
   const viaJson = `json-${stamp}`;
 
   // The same rows (same timestamps) under two service names. Split into two chunks, as a batch of two Kafka
   // records is.
   const sample = rows('');
-  const [first, ...rest] = sample.map((row) => ({ ...row, ServiceName: viaRowBinary }));
+  const [first, ...rest] = sample.map((row) => ({ ...row, ServiceName: viaNative }));
   const writer = new ClickHouseSpanWriter(ch);
   await writer.writeEncoded(
     'llm_calls',
@@ -144,7 +144,7 @@ test('llm_calls RowBinary rows read back exactly like the same rows inserted as 
 
   const expected = await readBack(viaJson);
   assert.equal(expected.length, 3);
-  assert.deepEqual(await readBack(viaRowBinary), expected);
+  assert.deepEqual(await readBack(viaNative), expected);
   const edge = expected.find((row) => row.IsFailure === 1);
   assert.equal(
     edge?.InputTokens,
@@ -243,7 +243,7 @@ async function insertTracesAsJson(rows: readonly OtelTraceRow[]): Promise<void> 
   });
 }
 
-test('otel_traces RowBinary rows read back exactly like the same rows inserted as JSON', async () => {
+test('otel_traces Native blocks read back exactly like the same rows inserted as JSON', async () => {
   const service = `traces-rb-${Date.now()}`;
   const sample = traceRows().map((row) => ({ ...row, ServiceName: service }));
   const [first, ...rest] = sample;
