@@ -209,6 +209,9 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
       insert_deduplicate: 1,
       deduplicate_blocks_in_dependent_materialized_views: 1,
       async_insert: 0,
+      // Native blocks carry LowCardinality columns as String: the engine converts them (ClickHouse ≥ 23.3;
+      // explicit so an older server refuses the setting by name instead of the rows).
+      input_format_native_allow_types_conversion: 1,
     };
     const target = await this.#take();
     try {
