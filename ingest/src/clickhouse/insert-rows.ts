@@ -34,6 +34,7 @@ import { TABLE_LLM_CALLS, TABLE_OTEL_TRACES } from '../names.js';
 import type { ClickHouseHandle } from './client.js';
 import { errorMessage, IngestError } from '../errors.js';
 import { clickHouseErrorCode, toIngestError } from './errors.js';
+import { mergeNativeBlocks, ScratchBuffer } from './merge-native-blocks.js';
 import type { LlmCallRow, OtelTraceRow } from './rows.js';
 import { encodeLlmCallRows, encodeTraceRows } from './span-blocks.js';
 
@@ -149,6 +150,24 @@ const EMBEDDED_INSERT_SETTINGS: ClickHouseSettings = {
   max_insert_threads: '1',
 };
 
+/** The records' blocks as one; a record whose rows are not a block this process wrote is refused like rows
+ * ClickHouse cannot parse, so the consumer isolates that record and dead-letters it. */
+function mergeRecords(
+  table: SpanTable,
+  records: readonly EncodedChunk[],
+  scratch: ScratchBuffer,
+): Uint8Array {
+  try {
+    return mergeNativeBlocks(records, scratch);
+  } catch (error) {
+    throw new IngestError(
+      'CLICKHOUSE_REJECTED',
+      `rows of ${table} are not a valid Native block: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Names spool files uniquely across every writer of this process (one process owns a data folder). */
 let spoolSeq = 0;
 
@@ -159,6 +178,8 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
   /** Sessions not running an insert right now; an insert takes one and gives it back. */
   readonly #idle: SpanWriterTarget[];
   readonly #waiting: ((target: SpanWriterTarget) => void)[] = [];
+  /** Scratch buffers of inserts not running now (one per insert at most in flight). */
+  readonly #scratch: ScratchBuffer[] = [];
 
   /**
    * One target, or several sessions of the same store (engine-sessions.ts): concurrent inserts each run on
@@ -200,8 +221,21 @@ export class ClickHouseSpanWriter implements SpanRowWriter {
     }
   }
 
-  async writeEncoded(table: SpanTable, chunks: readonly EncodedChunk[], dedupToken: string): Promise<void> {
-    if (chunks.every((chunk) => chunk.length === 0)) return;
+  async writeEncoded(table: SpanTable, records: readonly EncodedChunk[], dedupToken: string): Promise<void> {
+    if (records.every((chunk) => chunk.length === 0)) return;
+    // One block per insert: the engine's cost per block would otherwise follow how spans were cut into
+    // records. Merged into a scratch buffer of this writer's, reused insert after insert and given back once
+    // the insert is over (a fresh multi-megabyte buffer per insert made V8 collect garbage more often).
+    const scratch = this.#scratch.pop() ?? new ScratchBuffer();
+    try {
+      await this.#insert(table, mergeRecords(table, records, scratch), dedupToken);
+    } finally {
+      this.#scratch.push(scratch);
+    }
+  }
+
+  async #insert(table: SpanTable, block: Uint8Array, dedupToken: string): Promise<void> {
+    const chunks = [block];
     const columns = COLUMNS[table].map((c) => `\`${c}\``).join(', ');
     const settings: ClickHouseSettings = {
       insert_deduplication_token: dedupToken,

@@ -17,6 +17,7 @@ import {
   OTEL_TRACES_COLUMNS,
 } from '../../../ingest/src/clickhouse/insert-rows.js';
 import type { LlmCallRow, OtelTraceRow } from '../../../ingest/src/clickhouse/rows.js';
+import { IngestError } from '../../../ingest/src/errors.js';
 import { encodeWireRows } from '../../../ingest/src/consumer/encode-wire-rows.js';
 import { spanToRows } from '../../../ingest/src/consumer/span-to-row.js';
 import { decodeTraceRequest } from '../../../ingest/src/otlp/decode.js';
@@ -152,6 +153,28 @@ test('llm_calls Native blocks read back exactly like the same rows inserted as J
     'the JSON side kept the limits (the comparison means something)',
   );
   assert.equal(edge?.ProviderRequestId, 'x'.repeat(300));
+});
+
+test('records of one-trace blocks land as one insert; a chunk that is not a block is refused as rows', async () => {
+  const service = `blocks-${Date.now()}`;
+  const all = rows(service);
+  // One block per row, as the gateway's per-trace records give them.
+  await new ClickHouseSpanWriter(ch).writeEncoded(
+    'llm_calls',
+    all.map((row) => encodeLlmCallRows([row])),
+    `blocks:${service}`,
+  );
+  assert.equal((await readBack(service)).length, all.length);
+  await assert.rejects(
+    new ClickHouseSpanWriter(ch).writeEncoded(
+      'llm_calls',
+      [encodeLlmCallRows(all), Buffer.from('not a block')],
+      `garbage:${service}`,
+    ),
+    (error: unknown) =>
+      error instanceof IngestError && error.code === 'CLICKHOUSE_REJECTED' && !error.retriable,
+  );
+  assert.equal((await readBack(service)).length, all.length, 'nothing of the refused insert landed');
 });
 
 test('no rows encode to no bytes; rows larger than the writer’s first buffer still read back whole', async () => {
