@@ -60,6 +60,11 @@ export class NativeBlock {
     return this.#rows;
   }
 
+  /** The columns' names, in block order. */
+  get columnNames(): string[] {
+    return this.#columns.map((column) => column.name);
+  }
+
   /** Counts a row whose values the caller has written into every column's streams. */
   rowWritten(): void {
     this.#rows++;

@@ -145,12 +145,6 @@ export class RowBinaryWriter {
     }
   }
 
-  stringArray(values: readonly string[]): void {
-    this.#ensure(5);
-    this.#varint(values.length);
-    for (const value of values) this.string(value);
-  }
-
   /** A String from bytes that already are valid UTF-8 (the caller checked): copied as they are. */
   utf8Bytes(source: Uint8Array, start: number, end: number): void {
     const length = end - start;
@@ -178,12 +172,6 @@ export class RowBinaryWriter {
   bytes(source: Uint8Array): void {
     this.#ensure(source.length);
     this.#copy(source, 0, source.length);
-  }
-
-  /** Appends what another writer holds. */
-  append(other: RowBinaryWriter): void {
-    this.#ensure(other.#pos);
-    this.#copy(other.#buf, 0, other.#pos);
   }
 
   #copy(source: Uint8Array, start: number, end: number): void {

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeNativeBlocks } from '../../../ingest/src/clickhouse/merge-native-blocks.js';
 import type { LlmCallRow, OtelTraceRow } from '../../../ingest/src/clickhouse/rows.js';
-import { encodeLlmCallRows, encodeTraceRows } from '../../../ingest/src/clickhouse/span-blocks.js';
+import { LLM_CALLS_COLUMNS, OTEL_TRACES_COLUMNS } from '../../../ingest/src/clickhouse/insert-rows.js';
+import {
+  encodeLlmCallRows,
+  encodeTraceRows,
+  LlmCallColumns,
+  TraceColumns,
+} from '../../../ingest/src/clickhouse/span-blocks.js';
 import { llmCallRow } from '../report/fixtures/seed-llm-calls.js';
 
 function traceRow(i: number, events: number, links: number): OtelTraceRow {
@@ -38,6 +44,13 @@ function traceRow(i: number, events: number, links: number): OtelTraceRow {
     ),
   };
 }
+
+describe('span blocks', () => {
+  it('hold the columns the inserts name, in the same order', () => {
+    assert.deepEqual(new TraceColumns().block.columnNames, OTEL_TRACES_COLUMNS);
+    assert.deepEqual(new LlmCallColumns().block.columnNames, LLM_CALLS_COLUMNS);
+  });
+});
 
 describe('mergeNativeBlocks', () => {
   it('otel_traces: the merge of per-record blocks is the block of all rows (maps, arrays, arrays of maps)', () => {
