@@ -11,14 +11,8 @@
  * earlier blocks' totals. The blocks are read, not trusted: only the types our encoders write are known
  * (span-blocks.ts), and blocks that disagree on columns are refused.
  */
+import { blockMapOf, type StreamRange } from './native-block.js';
 import { RowBinaryWriter } from './row-binary.js';
-
-/** One stream of a column in one block: bytes [start, end); `counts` when it holds cumulative UInt64 counts. */
-interface StreamRange {
-  start: number;
-  end: number;
-  counts: boolean;
-}
 
 const FIXED_SIZES: Readonly<Record<string, number>> = {
   UInt8: 1,
@@ -123,7 +117,7 @@ interface ParsedBlock {
   buf: Uint8Array;
   rows: number;
   /** Per column, its streams. */
-  columns: StreamRange[][];
+  columns: readonly (readonly StreamRange[])[];
 }
 
 /** A column's name and type, and where their encoded bytes lie in the first block (to compare the others). */
@@ -135,12 +129,37 @@ interface ColumnHeader {
 }
 
 /**
+ * The blocks as take() mapped them, when every one was made by it with the same columns (the consumer's
+ * case: no parsing at all); undefined otherwise.
+ */
+function mappedBlocks(
+  blocks: readonly Uint8Array[],
+): { parsed: ParsedBlock[]; headers: Uint8Array[] } | undefined {
+  const first = blockMapOf(blocks[0] as Uint8Array);
+  if (first === undefined) return undefined;
+  const parsed: ParsedBlock[] = [];
+  for (const buf of blocks) {
+    const map = blockMapOf(buf);
+    if (map === undefined || map.layout !== first.layout) return undefined;
+    parsed.push({ buf, rows: map.rows, columns: map.columns });
+  }
+  const firstBuf = blocks[0] as Uint8Array;
+  return { parsed, headers: first.headers.map(([start, end]) => firstBuf.subarray(start, end)) };
+}
+
+/**
  * One block holding every row of `blocks` (empty ones skipped); a single block comes back as it is. Written
  * into `scratch` when given (the result is then a view of it, valid until its next take).
  */
 export function mergeNativeBlocks(blocks: readonly Uint8Array[], scratch?: ScratchBuffer): Uint8Array {
   const nonEmpty = blocks.filter((block) => block.length > 0);
   if (nonEmpty.length <= 1) return nonEmpty[0] ?? new Uint8Array(0);
+  const { parsed, headers } = mappedBlocks(nonEmpty) ?? parseBlocks(nonEmpty);
+  return writeMerged(parsed, headers, scratch);
+}
+
+/** Reads every block's layout (blocks from elsewhere than take(): copies, the dead-letter topic, tests). */
+function parseBlocks(nonEmpty: readonly Uint8Array[]): { parsed: ParsedBlock[]; headers: Uint8Array[] } {
   const first = nonEmpty[0] as Uint8Array;
   const columns: ColumnHeader[] = [];
   const parsed: ParsedBlock[] = nonEmpty.map((buf, index) => {
@@ -176,24 +195,28 @@ export function mergeNativeBlocks(blocks: readonly Uint8Array[], scratch?: Scrat
     if (r.pos !== buf.length) throw new RangeError('Native block has bytes after its last column');
     return { buf, rows, columns: streamsByColumn };
   });
+  return { parsed, headers: columns.map(({ start, end }) => first.subarray(start, end)) };
+}
 
+function writeMerged(
+  parsed: readonly ParsedBlock[],
+  headers: readonly Uint8Array[],
+  scratch?: ScratchBuffer,
+): Uint8Array {
   const head = new RowBinaryWriter(256);
-  head.varUInt(columns.length);
+  head.varUInt(headers.length);
   head.varUInt(parsed.reduce((n, b) => n + b.rows, 0));
   let size = head.length;
-  const headers = columns.map(({ start, end }) => {
-    size += end - start;
-    return first.subarray(start, end);
-  });
+  for (const header of headers) size += header.length;
   for (const block of parsed)
     for (const streams of block.columns) for (const s of streams) size += s.end - s.start;
 
   const out = scratch !== undefined ? scratch.take(size) : Buffer.allocUnsafe(size);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let at = head.view().copy(out, 0);
-  columns.forEach((_, c) => {
-    out.set(headers[c] as Uint8Array, at);
-    at += (headers[c] as Uint8Array).length;
+  headers.forEach((header, c) => {
+    out.set(header, at);
+    at += header.length;
     const streamCount = (parsed[0] as ParsedBlock).columns[c]?.length ?? 0;
     for (let s = 0; s < streamCount; s++) {
       let base = 0;

@@ -39,11 +39,40 @@ export interface NativeColumn {
   streams: readonly RowBinaryWriter[];
 }
 
+/** One stream of a column in a block: bytes [start, end); `counts` when it holds cumulative UInt64 counts. */
+export interface StreamRange {
+  start: number;
+  end: number;
+  counts: boolean;
+}
+
+/** Where everything lies in a block `take()` made, so merging it needs no parsing. */
+export interface BlockMap {
+  /** The same for every block of the same columns (names and types). */
+  layout: string;
+  rows: number;
+  /** Per column, where its encoded name and type lie. */
+  headers: readonly (readonly [start: number, end: number])[];
+  /** Per column, its streams. */
+  columns: readonly (readonly StreamRange[])[];
+}
+
+/**
+ * Blocks made by take() → their maps. A side table rather than a wrapper type so a block stays plain bytes
+ * everywhere else (batches, the dead-letter topic, tests); a copy of a block simply has no map and is parsed.
+ */
+const blockMaps = new WeakMap<Uint8Array, BlockMap>();
+
+export function blockMapOf(block: Uint8Array): BlockMap | undefined {
+  return blockMaps.get(block);
+}
+
 /** A table's columns, filled row by row into their streams and taken out as one Native block. */
 export class NativeBlock {
   readonly #columns: readonly NativeColumn[];
   /** Each column's name and type, encoded once. */
   readonly #headers: readonly Buffer[];
+  readonly #layout: string;
   #rows = 0;
 
   constructor(columns: readonly NativeColumn[]) {
@@ -54,6 +83,7 @@ export class NativeBlock {
       header.string(column.type);
       return header.toBuffer();
     });
+    this.#layout = columns.map((column) => `${column.name} ${column.type}`).join(', ');
   }
 
   get rows(): number {
@@ -92,10 +122,18 @@ export class NativeBlock {
     });
     const block = Buffer.allocUnsafe(size);
     let at = head.view().copy(block, 0);
-    this.#columns.forEach((column, i) => {
+    const headers: (readonly [number, number])[] = [];
+    const columns = this.#columns.map((column, i) => {
+      const headerStart = at;
       at += (this.#headers[i] as Buffer).copy(block, at);
-      for (const stream of column.streams) at += stream.view().copy(block, at);
+      headers.push([headerStart, at]);
+      return column.streams.map((stream): StreamRange => {
+        const start = at;
+        at += stream.view().copy(block, at);
+        return { start, end: at, counts: stream instanceof OffsetsWriter };
+      });
     });
+    blockMaps.set(block, { layout: this.#layout, rows: this.#rows, headers, columns });
     this.reset();
     return block;
   }

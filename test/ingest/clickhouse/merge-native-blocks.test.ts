@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeNativeBlocks } from '../../../ingest/src/clickhouse/merge-native-blocks.js';
+import { blockMapOf } from '../../../ingest/src/clickhouse/native-block.js';
 import type { LlmCallRow, OtelTraceRow } from '../../../ingest/src/clickhouse/rows.js';
 import { LLM_CALLS_COLUMNS, OTEL_TRACES_COLUMNS } from '../../../ingest/src/clickhouse/insert-rows.js';
 import {
@@ -68,6 +69,19 @@ describe('mergeNativeBlocks', () => {
       [rows.slice(0, 3), rows.slice(3, 4), rows.slice(4)].map(encodeLlmCallRows),
     );
     assert.deepEqual(Buffer.from(merged), encodeLlmCallRows(rows));
+  });
+
+  it('blocks the encoders made are merged from their maps, copies by reading them: the same bytes', () => {
+    const blocks = [0, 1, 2].map((i) => encodeTraceRows([traceRow(i, i, 2 - i), traceRow(i + 3, 1, 0)]));
+    assert.ok(blocks.every((block) => blockMapOf(block) !== undefined));
+    const copies = blocks.map((block) => Buffer.from(block));
+    assert.ok(copies.every((copy) => blockMapOf(copy) === undefined));
+    assert.deepEqual(Buffer.from(mergeNativeBlocks(copies)), Buffer.from(mergeNativeBlocks(blocks)));
+    // Mixed: one copy among mapped blocks reads them all.
+    assert.deepEqual(
+      Buffer.from(mergeNativeBlocks([blocks[0]!, copies[1]!, blocks[2]!])),
+      Buffer.from(mergeNativeBlocks(blocks)),
+    );
   });
 
   it('a single block comes back as it is; no rows give no bytes', () => {
