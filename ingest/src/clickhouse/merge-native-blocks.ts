@@ -107,8 +107,9 @@ export class ScratchBuffer {
 
   /** `size` bytes of it, valid until the next take. */
   take(size: number): Buffer {
-    if (this.#buf.length < size)
-      this.#buf = Buffer.allocUnsafe(Math.max(size, Math.ceil(this.#buf.length * 1.5)));
+    // Grown to the size asked, rounded up to 1 MiB: batches reach their largest size soon after start, and
+    // every byte of slack stays resident for the consumer's lifetime.
+    if (this.#buf.length < size) this.#buf = Buffer.allocUnsafe(Math.ceil(size / 2 ** 20) * 2 ** 20);
     return this.#buf.subarray(0, size);
   }
 }
