@@ -3,7 +3,8 @@
  *
  * When an LLM call settles, the caller is waiting for its result; the span's bookkeeping (classifying a
  * failure, parsing the model id, building ~20 attributes, the SDK's attribute checks, handing the span to
- * the span processor) is not something it should wait for. `end()` / `fail()` therefore only take the end
+ * the span processor, and creating the SDK span itself when nothing needed it during the call: see
+ * DeferredSdkSpan in llm-call.ts) is not something it should wait for. `end()` / `fail()` therefore only take the end
  * timestamp and queue the call; one `setImmediate` per event-loop turn finishes every queued span, with
  * the recorded end time, after the callers' continuations ran and their next requests went out. The
  * caller's latency no longer includes the span's end; the CPU is the same, spent while the process waits

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+  type Span as SdkSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import {
   ATTR_ERROR_TYPE,
@@ -23,6 +32,7 @@ import {
   ATTR_MODELWATCH_RETRY_COUNT,
   ATTR_MODELWATCH_STREAM,
   ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
+  flushPendingLlmSpans,
   resolveInstrumentationConfig,
   startLlmCall,
 } from '@modelwatch/instrumentation';
@@ -272,5 +282,87 @@ describe('startLlmCall', () => {
     const span = onlySpan();
     assert.equal(span.name, 'chat');
     assert.equal(span.attributes[ATTR_GEN_AI_INPUT_MESSAGES], undefined);
+  });
+});
+
+/**
+ * The SDK span is created when something needs it while the call runs, else after the call (off the
+ * caller's path); either way the exported span is the one an eager start would have made.
+ */
+describe('startLlmCall: the SDK span, created when first needed', () => {
+  /** A provider that also notes the name of every span the SDK starts, in start order. */
+  function recordingStarts() {
+    const exporter = new InMemorySpanExporter();
+    const started: string[] = [];
+    const noteStarts: SpanProcessor = {
+      onStart: (span: SdkSpan) => void started.push(span.name),
+      onEnd: () => undefined,
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const provider = new TracerProvider({
+      spanProcessors: [noteStarts, new SimpleSpanProcessor({ exporter })],
+    });
+    const spans = (): ReadableSpan[] => {
+      flushPendingLlmSpans();
+      return exporter.getFinishedSpans();
+    };
+    return { tracer: provider.getTracer('test'), started, spans, shutdown: () => provider.shutdown() };
+  }
+  const request = { provider: 'openai', operation: 'chat', requestModel: 'gpt-4o' };
+
+  it('is not started while nothing needs it, and keeps the start time and parent of the call', async () => {
+    const t = recordingStarts();
+    const parent = t.tracer.startSpan('parent');
+    const call = startLlmCall(t.tracer, defaults, request, {
+      parentContext: trace.setSpan(ROOT_CONTEXT, parent),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(t.started, ['parent'], 'no LLM span started during the call');
+    call.end();
+    parent.end();
+    const span = t.spans().find((s) => s.name === 'chat gpt-4o');
+    assert.ok(span, 'the LLM span is exported');
+    assert.deepEqual(t.started, ['parent', 'chat gpt-4o']);
+    // Started at the call's start, not when the SDK span was created after the call.
+    const durationMs = hrTimeToMilliseconds(span.duration);
+    assert.ok(durationMs >= 29 && durationMs < 1000, `duration ${durationMs} ms`);
+    assert.equal(span.parentSpanContext?.spanId, parent.spanContext().spanId);
+    assert.equal(span.spanContext().traceId, parent.spanContext().traceId);
+    assert.equal(span.kind, SpanKind.CLIENT);
+    assert.equal(span.attributes['gen_ai.request.model'], 'gpt-4o');
+    await t.shutdown();
+  });
+
+  it('is started as soon as a child span needs it, and the child is its child', async () => {
+    const t = recordingStarts();
+    const call = startLlmCall(t.tracer, defaults, request);
+    // What an HTTP client instrumentation does inside the call: start a span in the active context.
+    const child = t.tracer.startSpan('POST', {}, trace.setSpan(ROOT_CONTEXT, call.span));
+    assert.deepEqual(t.started, ['chat gpt-4o', 'POST'], 'the LLM span started before its child');
+    child.end();
+    call.end();
+    const llm = t.spans().find((s) => s.name === 'chat gpt-4o');
+    const http = t.spans().find((s) => s.name === 'POST');
+    assert.ok(llm && http);
+    assert.equal(http.parentSpanContext?.spanId, llm.spanContext().spanId);
+    assert.equal(http.spanContext().traceId, llm.spanContext().traceId);
+    assert.equal(call.span.spanContext().spanId, llm.spanContext().spanId, 'one span, one id');
+    await t.shutdown();
+  });
+
+  it('passes what the host app writes on the call span through to the SDK span', async () => {
+    const t = recordingStarts();
+    const call = startLlmCall(t.tracer, defaults, request);
+    assert.equal(call.span.isRecording(), true);
+    call.span.setAttribute('app.tenant', 'acme').addEvent('app.retrying');
+    call.end();
+    const [span] = t.spans();
+    assert.equal(span?.attributes['app.tenant'], 'acme');
+    assert.deepEqual(
+      span?.events.map((e) => e.name),
+      ['app.retrying'],
+    );
+    await t.shutdown();
   });
 });

@@ -118,14 +118,15 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
 
   onEnd(): void {
     const state = this.state!;
-    const call = this.call;
-    call.response(state.result());
-    const failure = state.failure?.();
-    if (failure) return call.fail(failure);
     // The SDKs end a stream quietly when the caller's signal aborts it; without a terminal event that is
     // a cancellation, not a success. (A `break` does not abort the caller's signal.)
-    if (!state.completed && this.signal?.aborted) return call.fail(abortError(this.signal));
-    call.end();
+    if (!state.completed && this.signal?.aborted) {
+      this.call.response(state.result());
+      return this.call.fail(abortError(this.signal));
+    }
+    // The stream's facts, and an in-band failure (which implies a terminal event, so `completed`), are read
+    // when the span is finished, after the caller's loop went on: the state no longer changes.
+    this.call.endWithResult(state, FINISHED_STREAM);
   }
 
   onError(error: unknown): void {
@@ -138,6 +139,12 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
     this.call.end();
   }
 }
+
+/** Reads a finished stream's state like a parsed result (LlmCall.endWithResult). */
+const FINISHED_STREAM: LlmResultReader = {
+  responseInfo: (state) => (state as StreamState).result(),
+  failureOf: (state) => (state as StreamState).failure?.(),
+};
 
 /**
  * Attaches span bookkeeping to the SDK's promise and returns that same promise. The result arrives through
