@@ -1,7 +1,11 @@
 /**
  * What the OpenAI overhead benchmarks share: the simulator in a child process, and the three arms —
  * no instrumentation, modelwatch, and the OpenTelemetry contrib `@opentelemetry/instrumentation-openai` —
- * patched onto the same `openai` 6 module (the npm alias `openai-v6`; contrib 0.22 supports `openai` <7 only).
+ * each on its OWN copy of the `openai` 6 module (the npm alias `openai-v6`, loaded once per arm as
+ * CommonJS with its files dropped from require.cache in between; contrib 0.22 supports `openai` <7 only).
+ * Each instrumentation patches its copy once, for the whole run, as in a service: arms can alternate every
+ * few calls without patching and unpatching shared prototypes, which invalidated V8's inline caches for
+ * every call site through them on each switch.
  *
  * Both instrumentations get an identical TracerProvider: BatchSpanProcessor → an exporter that accepts and
  * drops every batch, so span creation and processing are measured, not network export. Contrib's log
@@ -19,8 +23,7 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
-import OpenAI from 'openai-v6';
-import * as openaiV6Module from 'openai-v6';
+import type OpenAI from 'openai-v6';
 import {
   ATTR_MODELWATCH_MODEL_VERSION,
   ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS,
@@ -121,8 +124,8 @@ export type ArmName = 'baseline' | 'modelwatch' | 'contrib';
 
 export interface Arm {
   name: ArmName;
-  patch(): void;
-  unpatch(): void;
+  /** A client of the arm's own `openai-v6` copy (patched by the arm's instrumentation, if any). */
+  newClient(baseURL: string): OpenAI;
   /** What the arm's spans carried so far (undefined for the baseline). */
   tally(): SpanTally | undefined;
 }
@@ -130,17 +133,41 @@ export interface Arm {
 export interface Arms {
   arms: Arm[];
   openaiVersion: string;
-  newClient(baseURL: string): OpenAI;
   /** Flushes and shuts down both tracer providers. */
   shutdown(): Promise<void>;
 }
 
-/** The three arms, each unpatched until its `patch()`; patch/unpatch are cheap and may alternate freely. */
+type OpenAIModule = typeof import('openai-v6');
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * A copy of `openai-v6` with its own classes and prototypes: the package's CommonJS build, required after
+ * dropping its files from require.cache (it has no dependencies, so nothing else is shared).
+ */
+function freshOpenAIv6(): OpenAIModule {
+  const entry = requireHere.resolve('openai-v6');
+  const packageDir = entry.slice(0, entry.lastIndexOf('/') + 1);
+  for (const key of Object.keys(requireHere.cache)) {
+    if (key.startsWith(packageDir)) delete requireHere.cache[key];
+  }
+  return requireHere('openai-v6') as OpenAIModule;
+}
+
+function clientFactory(module: OpenAIModule): (baseURL: string) => OpenAI {
+  return (baseURL) => new module.OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 });
+}
+
+/** The three arms, each with its own `openai-v6` copy, patched once here for the whole run. */
 export function createArms(modelwatch: ModelwatchPackage): Arms {
+  const baselineModule = freshOpenAIv6();
+  const oursModule = freshOpenAIv6();
+  const contribModule = freshOpenAIv6();
+
   const oursExporter = new DroppingExporter();
   const oursProvider = tracerProvider(oursExporter);
   const ours = new modelwatch.OpenAIInstrumentation();
   ours.setTracerProvider(oursProvider);
+  ours.manuallyInstrument(oursModule);
 
   const contribExporter = new DroppingExporter();
   const contribProvider = tracerProvider(contribExporter);
@@ -150,28 +177,17 @@ export function createArms(modelwatch: ModelwatchPackage): Arms {
   // the subclass fields exist; the fields then reset to undefined and stream calls throw. NodeSDK calls
   // setMeterProvider() after construction, which recreates them: do the same (with the API's no-op provider).
   contrib.setMeterProvider(metrics.getMeterProvider());
-  const contribDefinition = contrib.getModuleDefinitions()[0]!;
-  const openaiVersion = (OpenAI as unknown as { VERSION?: string }).VERSION ?? '6';
+  const openaiVersion = (baselineModule.OpenAI as unknown as { VERSION?: string }).VERSION ?? '6';
+  contrib.getModuleDefinitions()[0]!.patch?.(contribModule, openaiVersion);
 
   const arms: Arm[] = [
-    { name: 'baseline', patch: () => undefined, unpatch: () => undefined, tally: () => undefined },
-    {
-      name: 'modelwatch',
-      patch: () => ours.manuallyInstrument(openaiV6Module),
-      unpatch: () => ours.manuallyUninstrument(openaiV6Module),
-      tally: () => oursExporter.tally,
-    },
-    {
-      name: 'contrib',
-      patch: () => void contribDefinition.patch?.(openaiV6Module, openaiVersion),
-      unpatch: () => contribDefinition.unpatch?.(openaiV6Module, openaiVersion),
-      tally: () => contribExporter.tally,
-    },
+    { name: 'baseline', newClient: clientFactory(baselineModule), tally: () => undefined },
+    { name: 'modelwatch', newClient: clientFactory(oursModule), tally: () => oursExporter.tally },
+    { name: 'contrib', newClient: clientFactory(contribModule), tally: () => contribExporter.tally },
   ];
   return {
     arms,
     openaiVersion,
-    newClient: (baseURL) => new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }),
     shutdown: async () => {
       await Promise.all([oursProvider.forceFlush(), contribProvider.forceFlush()]);
       await Promise.all([oursProvider.shutdown(), contribProvider.shutdown()]);

@@ -2,7 +2,7 @@
  * Per-call overhead of modelwatch's OpenAI instrumentation against no instrumentation and against the
  * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, in one process, interleaved.
  *
- *   npm run bench:instrumentation [-- --calls 3000 --block 100 --rounds 30 --batch 64 --concurrency 16 --source]
+ *   npm run bench:instrumentation [-- --calls 3000 --block 100 --run 10 --rounds 30 --batch 64 --concurrency 16 --source]
  *
  * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
  * span carries more (model version, failure class, TTFT). Wall time on a shared machine is noisy, so CPU
@@ -12,19 +12,26 @@
  * - The simulator runs in a SEPARATE child process (its CPU is not ours); calls go over real HTTP.
  * - All arms use `openai` 6 (alias `openai-v6`): contrib 0.22 supports `openai` <7 only. modelwatch is the
  *   compiled package by default (see bench-arms.ts `loadModelwatch`; `--source` for the TS source).
- * - Sequential modes interleave the arms in blocks of `--block` calls (rotating which goes first) and measure
- *   every call alone: wall time and CPU time. Per-call CPU medians are robust to the neighbours' bursts and
- *   GC pauses, which land in whichever call is running. Added latency = median over blocks of (the arm's block
- *   median − the baseline's block median in the same rotation); added CPU = arm median − baseline median.
- *   Blocks are long enough (100 calls) for each arm to reach the steady state a service runs in: switching arms
- *   patches and unpatches `Completions.prototype`, which invalidates V8's inline caches for every call site
- *   that goes through that prototype, and with blocks of 5 a fifth of each arm's calls ran re-warming code
- *   (and an arm's span work deferred past its last call was billed to the next arm). `--block 5` reproduces
- *   that cold, switching measurement.
+ * - Each arm has its own copy of the `openai-v6` module, patched once for the whole run (bench-arms.ts), so
+ *   switching arms touches no prototype and every arm's code stays in the steady state a service runs in.
+ * - Sequential modes alternate the arms every `--run` calls (10), rotating which goes first, and measure every
+ *   call alone: wall time and CPU time. The first call of each run is not counted, for every arm: it can
+ *   carry span work the previous arm deferred past its last call (modelwatch ends spans after the caller
+ *   resumed), which would otherwise be billed to the wrong arm. Calls are grouped into blocks of `--block`
+ *   counted calls per arm (100), the arms' calls in a block interleaved in time. Added latency = median over
+ *   blocks of (the arm's block median − the baseline's median in the same block); added CPU = arm median −
+ *   baseline median. Per-call CPU medians are robust to the neighbours' bursts and GC pauses.
+ *   Why: until this change the arms took turns in blocks of 100 calls, patching and unpatching one shared
+ *   module, and a block pair ran ~0.1-0.3 s apart, exposed to the machine's drift over that time (the other
+ *   processes on this shared 2-core box, the simulator's GC): the same code measured 0.22-0.74× contrib's in
+ *   the 2 ms JSON mode over three runs. Alternating every 10 calls pairs calls a few ms apart; the method is
+ *   the same for every arm, and excluding each run's first call removes a cost only modelwatch could shift
+ *   onto the others. (The spread did not shrink much: 0.45-1.15× in that mode over the next three runs.)
  * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
- *   round; CPU per call is per batch, added CPU is the median over rounds of (arm − baseline in the same
- *   round). Latency quantiles pool every call.
- * - Every mode starts with a discarded warm-up of each arm. Arms are patched/unpatched outside measured time.
+ *   round; CPU per call is per batch (including one event-loop turn after the batch, so span work an arm
+ *   deferred past its last call is billed to it, not to the next arm), added CPU is the median over rounds
+ *   of (arm − baseline in the same round). Latency quantiles pool every call.
+ * - Every mode starts with a discarded warm-up of each arm. Arms are patched once, before anything is measured.
  * - The simulator answers at once unless a mode says `provider N ms` (`--provider-ms`, default 2): then it
  *   takes that long to answer (a stream: to send its first chunk), timed to ~10 µs. Answering at once keeps
  *   the client's CPU busy ~90 % of each call, so added latency there is added CPU, including work an
@@ -33,6 +40,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import type OpenAI from 'openai-v6';
 import { createArms, loadModelwatch, startSimulatorProcess, type Arm, type ArmName } from './bench-arms.js';
 
 const { values } = parseArgs({
@@ -43,6 +51,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'long-chunks': { type: 'string', default: '100' },
     block: { type: 'string', default: '100' },
+    run: { type: 'string', default: '10' },
     'provider-ms': { type: 'string', default: '2' },
     source: { type: 'boolean', default: false },
   },
@@ -52,16 +61,18 @@ const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const LONG_CHUNKS = Number(values['long-chunks']);
-/** Calls per arm before switching arms in the sequential modes. */
+/** Counted calls per arm in one block (the unit of pairing) in the sequential modes. */
 const BLOCK = Number(values.block);
+/** Consecutive calls of one arm before the next arm's turn, the first of them not counted. */
+const RUN = Math.max(2, Number(values.run));
 /** The provider's answer time in the modes that have one (real providers take 100s of ms). */
 const PROVIDER_DELAY_US = Math.round(Number(values['provider-ms']) * 1000);
 const TARGET_RATIO = 0.5;
 
 const { module: modelwatch, label } = await loadModelwatch(values.source);
 const sim = await startSimulatorProcess();
-const { arms, openaiVersion, newClient, shutdown } = createArms(modelwatch);
-const client = newClient(sim.baseURL);
+const { arms, openaiVersion, shutdown } = createArms(modelwatch);
+const clients = new Map(arms.map((arm) => [arm.name, arm.newClient(sim.baseURL)]));
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
 interface Mode {
@@ -115,7 +126,7 @@ const modes: Mode[] = [
   },
 ];
 
-async function oneCall(chunks: number, providerDelayUs: number): Promise<void> {
+async function oneCall(client: OpenAI, chunks: number, providerDelayUs: number): Promise<void> {
   const delay = providerDelayUs > 0 ? { 'x-bench-delay-us': String(providerDelayUs) } : {};
   if (chunks === 0) {
     await client.chat.completions.create(
@@ -146,38 +157,37 @@ const emptySamples = (): Record<ArmName, Samples> => ({
   contrib: { latencyUs: [], cpuUs: [], blockMedianUs: [] },
 });
 
-async function withArm<T>(arm: Arm, run: () => Promise<T>): Promise<T> {
-  arm.patch();
-  try {
-    return await run();
-  } finally {
-    arm.unpatch();
-  }
-}
+const clientOf = (arm: Arm): OpenAI => clients.get(arm.name)!;
 
 async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
   const samples = emptySamples();
+  const countedPerRun = RUN - 1;
+  const runsPerBlock = Math.max(1, Math.round(BLOCK / countedPerRun));
   const warmupBlocks = Math.ceil(Math.min(60, mode.calls / 4) / BLOCK);
   const blocks = warmupBlocks + Math.ceil(mode.calls / BLOCK);
+  let rotation = 0;
   for (let block = 0; block < blocks; block++) {
-    for (let k = 0; k < arms.length; k++) {
-      const arm = arms[(block + k) % arms.length]!;
-      const blockUs: number[] = [];
-      await withArm(arm, async () => {
-        for (let i = 0; i < BLOCK; i++) {
+    const blockUs = new Map<ArmName, number[]>(arms.map((arm) => [arm.name, []]));
+    for (let r = 0; r < runsPerBlock; r++, rotation++) {
+      for (let k = 0; k < arms.length; k++) {
+        const arm = arms[(rotation + k) % arms.length]!;
+        const client = clientOf(arm);
+        for (let i = 0; i < RUN; i++) {
           const cpuBefore = process.cpuUsage();
           const start = performance.now();
-          await oneCall(mode.chunks, mode.providerDelayUs);
+          await oneCall(client, mode.chunks, mode.providerDelayUs);
           const wallUs = (performance.now() - start) * 1000;
           const cpu = process.cpuUsage(cpuBefore);
-          if (block < warmupBlocks) continue;
-          blockUs.push(wallUs);
+          // The run's first call may carry the previous arm's deferred work: not counted, for any arm.
+          if (block < warmupBlocks || i === 0) continue;
+          blockUs.get(arm.name)!.push(wallUs);
           samples[arm.name].latencyUs.push(wallUs);
           samples[arm.name].cpuUs.push(cpu.user + cpu.system);
         }
-      });
-      if (block >= warmupBlocks) samples[arm.name].blockMedianUs.push(median(blockUs));
+      }
     }
+    if (block < warmupBlocks) continue;
+    for (const arm of arms) samples[arm.name].blockMedianUs.push(median(blockUs.get(arm.name)!));
   }
   return samples;
 }
@@ -188,21 +198,22 @@ async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
     for (let k = 0; k < arms.length; k++) {
       const arm = arms[(round + k) % arms.length]!;
       const latencies: number[] = [];
-      const cpuUs = await withArm(arm, async () => {
-        let next = 0;
-        const cpuBefore = process.cpuUsage();
-        const worker = async (): Promise<void> => {
-          while (next < BATCH) {
-            next++;
-            const start = performance.now();
-            await oneCall(mode.chunks, mode.providerDelayUs);
-            latencies.push((performance.now() - start) * 1000);
-          }
-        };
-        await Promise.all(Array.from({ length: mode.concurrency }, worker));
-        const cpu = process.cpuUsage(cpuBefore);
-        return (cpu.user + cpu.system) / BATCH;
-      });
+      const client = clientOf(arm);
+      let next = 0;
+      const cpuBefore = process.cpuUsage();
+      const worker = async (): Promise<void> => {
+        while (next < BATCH) {
+          next++;
+          const start = performance.now();
+          await oneCall(client, mode.chunks, mode.providerDelayUs);
+          latencies.push((performance.now() - start) * 1000);
+        }
+      };
+      await Promise.all(Array.from({ length: mode.concurrency }, worker));
+      // One more turn inside the CPU window: span work an arm deferred past its last call is its own.
+      await new Promise((resolve) => setImmediate(resolve));
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuUs = (cpu.user + cpu.system) / BATCH;
       if (round === 0) continue; // warm-up
       samples[arm.name].latencyUs.push(...latencies);
       samples[arm.name].blockMedianUs.push(median(latencies));
@@ -242,7 +253,7 @@ function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmNam
     // In flight: pair each round's batch with the baseline's batch of the same round (same neighbours).
     const addedCpuUs =
       mode.concurrency > 1 ? median(s.cpuUs.map((cpu, round) => cpu - base.cpuUs[round]!)) : cpuUs - baseCpu;
-    // Added latency pairs each block with the baseline's block of the same rotation (run seconds apart), so
+    // Added latency pairs each block with the baseline's calls of the same block (interleaved with them), so
     // the machine's drift over the run (frequency, the simulator's GC, neighbours) cancels out; pooled medians
     // of the whole run moved by ±30 µs between runs, more than the differences measured.
     const addedMedianUs = median(s.blockMedianUs.map((m, block) => m - base.blockMedianUs[block]!));
@@ -261,7 +272,7 @@ function summarise(mode: Mode, samples: Record<ArmName, Samples>): Record<ArmNam
 const startedMs = performance.now();
 console.log(`openai-overhead: openai ${openaiVersion} (alias openai-v6) for all arms; modelwatch = ${label}`);
 console.log(
-  `sequential: ${CALLS} calls per arm (${Math.max(50, Math.round(CALLS / 3))} for ${LONG_CHUNKS}-chunk streams) in blocks of ${BLOCK}; ` +
+  `sequential: ${CALLS} calls per arm (${Math.max(50, Math.round(CALLS / 3))} for ${LONG_CHUNKS}-chunk streams), arms alternating every ${RUN} calls (first not counted), paired in blocks of ${BLOCK}; ` +
     `in flight: ${ROUNDS} rounds × ${BATCH} calls per arm; warm-up discarded`,
 );
 
