@@ -14,7 +14,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { metrics } from '@opentelemetry/api';
+import { context, metrics } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OpenAIInstrumentation as ContribOpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import {
@@ -159,6 +160,9 @@ function clientFactory(module: OpenAIModule): (baseURL: string) => OpenAI {
 
 /** The three arms, each with its own `openai-v6` copy, patched once here for the whole run. */
 export function createArms(modelwatch: ModelwatchPackage): Arms {
+  // The context manager a service gets from NodeSDK (or modelwatch's register()): the instrumentations'
+  // context.with() is real work, as in production, and the baseline's calls run under it too.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const baselineModule = freshOpenAIv6();
   const oursModule = freshOpenAIv6();
   const contribModule = freshOpenAIv6();

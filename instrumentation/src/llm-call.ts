@@ -133,7 +133,7 @@ function shortMessage(error: unknown, failureClass: string): string {
  * and ending the span happen in finishSpan(), after the caller got its result (deferred-span-end.ts).
  * Every fact is frozen at end(): the setters ignore anything reported later, as before.
  */
-class RecordedLlmCall implements LlmCall, PendingSpanEnd {
+export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   /** What the call hands out (LlmCall.span, the active span during the call): see DeferredSdkSpan. */
   readonly span: Span;
   /** The SDK's span, once created (sdkSpan()). */
@@ -171,23 +171,60 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   // performance.now() when end()/fail() was called: the span's end time, whenever finishSpan() runs.
   private endPerfMs = 0;
 
+  /** Input and system content, serialised at start: callers reuse and extend their message arrays. */
+  private readonly inputContent: string | undefined;
+  private readonly systemContent: string | undefined;
+  /** The request's info; undefined until readRequest() is asked for it (see the constructor). */
+  private requestInfo: LlmRequestInfo | undefined;
+
+  /**
+   * `request` may be left out by a subclass that overrides readRequest(): the request is then read when
+   * the span is built, usually after the call, instead of on the caller's path. Over real HTTP every
+   * distinct piece of code a call runs before its request is written costs a few µs (the caches are cold
+   * after the process idled, waiting for the last answer), and building the request info was one of the
+   * larger ones. With content capture on the input is serialised here, so the request must be given.
+   */
   constructor(
     private readonly tracer: Tracer,
-    private readonly config: ResolvedInstrumentationConfig,
-    private readonly request: LlmRequestInfo,
+    protected readonly config: ResolvedInstrumentationConfig,
+    request: LlmRequestInfo | undefined,
     /**
      * The parent context, captured when the call started: the span is created in it whenever that is.
      * Dropped once the span exists (callers may keep the call's objects long after).
      */
     private parentContext: Context | undefined,
     private readonly startTimeMs: number | undefined,
-    /** Input and system content, serialised at start: callers reuse and extend their message arrays. */
-    private readonly inputContent: string | undefined,
-    private readonly systemContent: string | undefined,
   ) {
     this.span = new DeferredSdkSpan(this);
+    this.requestInfo = request;
+    if (request !== undefined && config.captureMessageContent) {
+      this.inputContent = contentAttribute(config, 'input', request.inputMessages);
+      this.systemContent = contentAttribute(config, 'system', request.systemInstructions);
+    }
     const lateByMs = startTimeMs === undefined ? 0 : Math.max(0, Date.now() - startTimeMs);
     this.startPerfMs = performance.now() - lateByMs;
+  }
+
+  /**
+   * The request of a call started without one: called at most once, maybe while the call runs (when
+   * something needs the real span), usually after it. Must read only what the subclass kept at the start
+   * (callers change their params objects between calls).
+   */
+  protected readRequest(): LlmRequestInfo {
+    return { provider: UNKNOWN, operation: UNKNOWN };
+  }
+
+  private get request(): LlmRequestInfo {
+    let info = this.requestInfo;
+    if (info !== undefined) return info;
+    try {
+      info = this.readRequest();
+    } catch (error) {
+      diag.debug('modelwatch: reading the request failed', error);
+      info = { provider: UNKNOWN, operation: UNKNOWN };
+    }
+    this.requestInfo = info;
+    return info;
   }
 
   /**
@@ -425,7 +462,7 @@ class RecordedLlmCall implements LlmCall, PendingSpanEnd {
  * active span during the call is this object rather than the SDK's Span class.
  */
 class DeferredSdkSpan implements Span {
-  constructor(private readonly call: RecordedLlmCall) {}
+  constructor(readonly call: RecordedLlmCall) {}
 
   spanContext(): SpanContext {
     return this.call.sdkSpan().spanContext();
@@ -467,6 +504,11 @@ class DeferredSdkSpan implements Span {
   recordException(exception: Exception, time?: TimeInput): void {
     this.call.sdkSpan().recordException(exception, time);
   }
+}
+
+/** The call whose span `span` is (the active span inside an SDK call), if it is one of ours. */
+export function recordedCallOf(span: Span | undefined): RecordedLlmCall | undefined {
+  return span instanceof DeferredSdkSpan ? span.call : undefined;
 }
 
 /** A non-empty string, else undefined (what setIfDefined kept). */
@@ -571,6 +613,7 @@ function nonRecordingCall(): LlmCall {
 }
 
 const NO_OPTIONS: StartLlmCallOptions = {};
+const UNKNOWN = 'unknown';
 
 /**
  * Starts one LLM call's span: name `{operation} {requestModel}`, kind CLIENT, the attributes samplers may
@@ -584,10 +627,8 @@ export function startLlmCall(
   options: StartLlmCallOptions = NO_OPTIONS,
 ): LlmCall {
   try {
-    const input = contentAttribute(config, 'input', request.inputMessages);
-    const system = contentAttribute(config, 'system', request.systemInstructions);
     const parent = options.parentContext ?? context.active();
-    return new RecordedLlmCall(tracer, config, request, parent, options.startTimeMs, input, system);
+    return new RecordedLlmCall(tracer, config, request, parent, options.startTimeMs);
   } catch (error) {
     diag.debug('modelwatch: could not start an LLM span', error);
     return nonRecordingCall();

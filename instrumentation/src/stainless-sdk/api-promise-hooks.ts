@@ -21,12 +21,18 @@
 import { diag } from '@opentelemetry/api';
 import type { PatchTarget } from './stainless-instrumentation.js';
 
+type ParseResponse = (this: unknown, client: unknown, props: unknown) => unknown;
+
 /** What the hooks hand results and errors to (ApiCallObserver). */
 export interface ApiPromiseObserver {
   readonly onParsed: (result: unknown) => void;
   readonly onFailed: (error: unknown) => void;
+  /** The HTTP response arrived (the SDK's response props: status and headers), before its body is read. */
+  responseArrived(props: unknown): void;
   /** The caller took the raw response (`asResponse()` without a parse): the call ends with the headers. */
   endWithoutBody(): void;
+  /** The promise's own `parseResponse`, kept while parseResponseObserved stands in for it. */
+  sdkParseResponse: ParseResponse | undefined;
 }
 
 type ThenUnwrap = (this: unknown, transform: unknown, ...rest: unknown[]) => unknown;
@@ -35,6 +41,8 @@ const OBSERVER = Symbol('modelwatch.apiCallObserver');
 /** On a promise derived with `_thenUnwrap`: its parse errors are the call's, its results come via transform. */
 const DERIVED_FROM = Symbol('modelwatch.derivedFrom');
 const OWN_THEN_UNWRAP = Symbol('modelwatch.ownThenUnwrap');
+/** On a derived promise: its own `parseResponse`, while derivedParseResponseObserved stands in for it. */
+const OWN_PARSE_RESPONSE = Symbol('modelwatch.ownParseResponse');
 /** Marks our prototype hooks, so observeApiPromise can tell a hooked APIPromise class. */
 const HOOK = Symbol('modelwatch.apiPromiseHook');
 
@@ -49,6 +57,7 @@ export interface ApiPromiseInternals {
   [OBSERVER]?: ApiPromiseObserver;
   [DERIVED_FROM]?: ApiPromiseObserver;
   [OWN_THEN_UNWRAP]?: ThenUnwrap;
+  [OWN_PARSE_RESPONSE]?: ParseResponse;
 }
 
 /** True when `promise`'s class carries our hooks (its SDK module was patched). */
@@ -56,10 +65,38 @@ export function hasApiPromiseHooks(promise: ApiPromiseInternals): boolean {
   return (promise.parse as { [HOOK]?: true } | undefined)?.[HOOK] === true;
 }
 
-/** Routes `promise`'s parse, derivations and raw-response reads to `observer`. */
+/**
+ * Routes `promise`'s parse, derivations and raw-response reads to `observer`. The HTTP response reaches it
+ * through the promise's `parseResponse`, which every parse calls with the response props (status, headers)
+ * first, derived promises included (their transform calls the first promise's): one property replaced
+ * instead of a listener on `responsePromise` per call, which cost a promise, a closure and a microtask on
+ * the caller's path. HTTP and transport errors reach the observer through the parse they fail.
+ */
 export function attachObserver(promise: ApiPromiseInternals, observer: ApiPromiseObserver): void {
   promise[OBSERVER] = observer;
+  const own = promise.parseResponse;
+  if (typeof own === 'function') {
+    observer.sdkParseResponse = own as ParseResponse;
+    promise.parseResponse = parseResponseObserved;
+  }
   hookOwnThenUnwrap(promise);
+}
+
+/** Stands in for an observed promise's `parseResponse`: notes the response, then parses as the SDK does. */
+function parseResponseObserved(this: ApiPromiseInternals, client: unknown, props: unknown): unknown {
+  const observer = this[OBSERVER]!;
+  observer.responseArrived(props);
+  return observer.sdkParseResponse!.call(this, client, props);
+}
+
+/**
+ * The same for a derived promise. openai 7 derives with the first promise's inner parse function, not its
+ * `parseResponse`, so the derived promise's own is the one every parse of it runs. (Where the derivation
+ * calls the first promise's `parseResponse`, as in openai 6, the response is noted twice: the same facts.)
+ */
+function derivedParseResponseObserved(this: ApiPromiseInternals, client: unknown, props: unknown): unknown {
+  this[DERIVED_FROM]!.responseArrived(props);
+  return this[OWN_PARSE_RESPONSE]!.call(this, client, props);
 }
 
 function hookOwnThenUnwrap(promise: ApiPromiseInternals): void {
@@ -114,6 +151,11 @@ function thenUnwrapObserved(
   try {
     if (derived !== null && typeof derived === 'object') {
       derived[DERIVED_FROM] = observer;
+      const own = derived.parseResponse;
+      if (typeof own === 'function') {
+        derived[OWN_PARSE_RESPONSE] = own as ParseResponse;
+        derived.parseResponse = derivedParseResponseObserved;
+      }
       hookOwnThenUnwrap(derived);
     }
   } catch (error) {
@@ -141,10 +183,10 @@ function patchAsResponse(original: (this: unknown) => unknown): (this: ApiPromis
     const observer = this[OBSERVER];
     if (observer !== undefined && this.parsedPromise === undefined) {
       try {
-        this.responsePromise?.then(
-          () => observer.endWithoutBody(),
-          () => undefined, // the failure reaches the observer through its own responsePromise listener
-        );
+        this.responsePromise?.then((props) => {
+          observer.responseArrived(props);
+          observer.endWithoutBody();
+        }, observer.onFailed);
       } catch (error) {
         diag.debug('modelwatch: observing asResponse failed', error);
       }

@@ -1,22 +1,57 @@
 /**
  * Counting the SDK's own retries. `openai` and `@anthropic-ai/sdk` retry inside `create()` (429, 5xx,
  * connection errors) and expose no attempt count on the result or the error. Every attempt, however, goes
- * through `client.buildRequest(options, { retryCount })` with the same options object the resource method
- * built from the caller's request options. So the patched `create` adds a counter under a private symbol
- * to a copy of the caller's options (object spread copies symbol keys, and every SDK layer spreads
- * options), and a patched `buildRequest` updates it. Calls we did not start carry no counter and are left
- * alone.
+ * through `client.buildRequest(options, { retryCount })`, and a patched `buildRequest` finds the call it
+ * belongs to in one of two ways:
+ *  - through the active context: `create()` runs the SDK inside the call's context, which a context manager
+ *    (NodeSDK and register() install AsyncLocalStorage's) carries to every attempt. Nothing is added to the
+ *    request options, so nothing is paid on the caller's path: adding a private symbol to a copy of the
+ *    options cost ~5 µs per call over real HTTP (a property add with cold caches, see instrumented-call.ts);
+ *  - without a working context manager, the patched `create` adds the counter under a private symbol to a
+ *    copy of the caller's options (object spread copies symbol keys, and every SDK layer spreads options).
+ * Which one is used is probed off the caller's path, when a span is finished (refreshAttemptTracking);
+ * until the first probe the options carry the counter. Requests we did not start (other methods, other
+ * clients' calls) find no counter and are left alone.
  */
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { recordedCallOf } from '../llm-call.js';
+
 const COUNTER = Symbol('modelwatch.attemptCounter');
 
-export class AttemptCounter {
+/** What the patched `buildRequest` updates: the call's observer. */
+export interface AttemptCounter {
   /** Attempts started so far (0 until the SDK built the first request). */
-  attempts = 0;
+  attempts: number;
+}
 
-  /** Retries the SDK made (attempts after the first), or undefined when no attempt was seen. */
-  get retryCount(): number | undefined {
-    return this.attempts === 0 ? undefined : this.attempts - 1;
+/** True once a probe showed the active context reaches the SDK's attempts: no counter in the options. */
+let trackedByContext = false;
+const PROBE_CONTEXT = ROOT_CONTEXT.setValue(createContextKey('modelwatch.contextProbe'), true);
+const probeIsActive = (): boolean => context.active() === PROBE_CONTEXT;
+
+/** Whether calls can leave their request options alone (the active context finds their counter). */
+export function attemptsTrackedByContext(): boolean {
+  return trackedByContext;
+}
+
+/** Probes the global context manager; called when a span is finished, off the caller's path. */
+export function refreshAttemptTracking(): void {
+  try {
+    trackedByContext = context.with(PROBE_CONTEXT, probeIsActive);
+  } catch {
+    trackedByContext = false;
   }
+}
+
+/** The counter of the call whose context is active: its span is the active span. */
+function counterOfActiveContext(): AttemptCounter | undefined {
+  const call = recordedCallOf(trace.getSpan(context.active())) as Partial<AttemptCounter> | undefined;
+  return typeof call?.attempts === 'number' ? (call as AttemptCounter) : undefined;
+}
+
+/** Retries the SDK made (attempts after the first), or undefined when no attempt was seen. */
+export function retryCountOf(counter: AttemptCounter): number | undefined {
+  return counter.attempts === 0 ? undefined : counter.attempts - 1;
 }
 
 type OptionsBag = Record<string | symbol, unknown>;
@@ -39,8 +74,11 @@ export function patchBuildRequest<F extends (...args: never[]) => unknown>(origi
   const call = original as unknown as (this: unknown, options: unknown, meta: unknown) => unknown;
   // Named parameters rather than a rest array: this runs for every request the client makes, ours or not.
   function buildRequest(this: unknown, options: OptionsBag | null | undefined, meta: unknown): unknown {
-    const counter = options?.[COUNTER];
-    if (counter instanceof AttemptCounter) {
+    // Only withAttemptCounter writes under the module's private symbol: whatever is there is a counter.
+    const counter =
+      (options?.[COUNTER] as AttemptCounter | undefined) ??
+      (trackedByContext ? counterOfActiveContext() : undefined);
+    if (counter !== undefined) {
       const retryCount = (meta as { retryCount?: unknown } | undefined)?.retryCount;
       counter.attempts = (typeof retryCount === 'number' ? retryCount : counter.attempts) + 1;
     }

@@ -4,13 +4,19 @@
  * the span's context, and watch the returned APIPromise. Fails open: if anything of ours throws before the
  * original is called, the original is called exactly as the caller called it.
  */
-import { context, diag, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, type Context, type Tracer } from '@opentelemetry/api';
+import { withActiveSpan } from '../active-span-context.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
-import { startLlmCall } from '../llm-call.js';
 import type { LlmRequestInfo, LlmResponseInfo } from '../llm-call-types.js';
 import { providerFromBaseUrl, resolveProvider } from '../provider-from-base-url.js';
-import { withAttemptCounter } from './attempt-counter.js';
-import { ApiCallObserver, observeApiPromise, type StreamState } from './observe-api-promise.js';
+import { attemptsTrackedByContext, withAttemptCounter } from './attempt-counter.js';
+import {
+  ApiCallObserver,
+  observeApiPromise,
+  type RequestReader,
+  type ResultReaders,
+  type StreamState,
+} from './observe-api-promise.js';
 
 /** What one patched method knows about its API. */
 export interface CallSpec<Params> {
@@ -25,11 +31,11 @@ export interface CallSpec<Params> {
   streamState?(captureContent: boolean): StreamState;
 }
 
-/** The instrumentation as the patched methods see it. */
+/** The instrumentation as the patched methods see it, kept current by the instrumentation. */
 export interface CallHost {
-  readonly tracer: Tracer;
+  tracer: Tracer;
   /** Resolved config, or undefined when the instrumentation is disabled. */
-  activeConfig(): ResolvedInstrumentationConfig | undefined;
+  config: ResolvedInstrumentationConfig | undefined;
 }
 
 interface Endpoint {
@@ -86,45 +92,63 @@ function baseURLOf(resource: unknown): string | undefined {
   return typeof client?.baseURL === 'string' ? client.baseURL : undefined;
 }
 
-export function callInstrumented<Params>(
+/** A CallSpec as the call's observer reads it; built once per patched method. */
+export type CallReaders = ResultReaders & RequestReader;
+
+export function callReaders<Params>(spec: CallSpec<Params>): CallReaders {
+  const readers: CallReaders = {
+    responseInfo: (result, captureContent) => spec.responseInfo(result, captureContent),
+    read(params, resource, config) {
+      const baseURL = baseURLOf(resource);
+      const endpoint = endpointOf(baseURL);
+      return spec.requestInfo(params as Params, {
+        provider: providerFor(config, endpoint, spec.defaultProvider, baseURL),
+        serverAddress: endpoint.serverAddress,
+        serverPort: endpoint.serverPort,
+      });
+    },
+  };
+  const { failureOf, streamState } = spec;
+  if (failureOf) readers.failureOf = (result) => failureOf.call(spec, result);
+  if (streamState) readers.streamState = (captureContent) => streamState.call(spec, captureContent);
+  return readers;
+}
+
+/**
+ * Over real HTTP, with a provider that takes time to answer, what a call adds to its latency is mostly the
+ * code it runs while the caches are cold (the process idled, waiting for the last answer): a few µs per
+ * distinct function or constructor, far above its cost in a hot loop (measured with checkpoints in
+ * `create()`: ~5 µs to build the request info, ~4-5 µs each for the call and its observer). So before the
+ * SDK sends the request only what cannot wait runs: one observer object (start time, parent context, a
+ * shallow copy of the params), the attempt counter in the request options, the call's span in the active
+ * context (for child spans and propagation), and the listeners on the SDK's promise. The request info, the
+ * SDK span and everything else are built after the caller got its result (deferred-span-end.ts).
+ */
+export function callInstrumented(
   host: CallHost,
-  spec: CallSpec<Params>,
+  readers: CallReaders,
   original: AnyMethod,
   resource: unknown,
   args: unknown[],
 ): unknown {
-  const config = host.activeConfig();
+  const config = host.config;
   if (config === undefined) return original.apply(resource, args);
 
   let observer: ApiCallObserver;
   let countedOptions: unknown;
+  let parent: Context;
   try {
-    const params = (args[0] ?? {}) as Params;
-    const baseURL = baseURLOf(resource);
-    const endpoint = endpointOf(baseURL);
-    const request = spec.requestInfo(params, {
-      provider: providerFor(config, endpoint, spec.defaultProvider, baseURL),
-      serverAddress: endpoint.serverAddress,
-      serverPort: endpoint.serverPort,
-    });
-    const call = startLlmCall(host.tracer, config, request);
-    const signal = (args[1] as { signal?: unknown } | undefined)?.signal;
-    observer = new ApiCallObserver(
-      call,
-      spec,
-      config.captureMessageContent,
-      signal instanceof AbortSignal ? signal : undefined,
-    );
-    countedOptions = withAttemptCounter(args[1], observer);
+    parent = context.active();
+    observer = new ApiCallObserver(host.tracer, config, readers, resource, args[0], args[1], parent);
+    countedOptions = attemptsTrackedByContext() ? args[1] : withAttemptCounter(args[1], observer);
   } catch (error) {
     diag.debug('modelwatch: could not start the LLM span; calling the SDK uninstrumented', error);
     return original.apply(resource, args);
   }
 
-  const call = observer.call;
   let result: unknown;
   try {
-    const ctx = trace.setSpan(context.active(), call.span);
+    const ctx = withActiveSpan(parent, observer.span);
     // context.with's own (fn, thisArg, ...args) form: no closure per call. create() takes (body, options);
     // anything after them is passed through as the caller gave it.
     result =
@@ -133,7 +157,7 @@ export function callInstrumented<Params>(
         : context.with(ctx, original, resource, args[0], countedOptions, ...args.slice(2));
   } catch (error) {
     // The SDK itself threw synchronously (e.g. invalid arguments): record it, rethrow it unchanged.
-    call.fail(error);
+    observer.fail(error);
     throw error;
   }
   return observeApiPromise(result, observer);

@@ -7,12 +7,15 @@
  * `chat.completions.parse()` and `responses.stream()` derive a second APIPromise with `_thenUnwrap`, which
  * runs the first one's inner parse again; had we parsed already, the body would be read twice ("Body has
  * already been read"). Instead the call's observer rides on the promise and the APIPromise class's hooks
- * (api-promise-hooks.ts) hand it the result of whichever parse the caller runs; we listen on
- * `responsePromise` for status, headers and HTTP/transport errors (none read the body). A result seen
- * through both a parse and a derivation is handled once.
+ * (api-promise-hooks.ts) hand it the result of whichever parse the caller runs, the HTTP response (status,
+ * headers) as the parse starts, and HTTP/transport errors as the parse fails. A result seen through both a
+ * parse and a derivation is handled once. A call whose promise the caller never awaits is not ended (nothing
+ * of ours listens on it, so an unhandled rejection stays the caller's to see, as without instrumentation).
  */
-import { diag } from '@opentelemetry/api';
-import type { LlmCall, LlmResponseInfo, LlmResultReader } from '../llm-call-types.js';
+import { diag, type Context, type Tracer } from '@opentelemetry/api';
+import type { ResolvedInstrumentationConfig } from '../internal-types.js';
+import { RecordedLlmCall } from '../llm-call.js';
+import type { LlmRequestInfo, LlmResponseInfo, LlmResultReader } from '../llm-call-types.js';
 import { hasIteratorMethod, wrapStreamIterator, type StreamHooks } from '../wrap-stream.js';
 import {
   attachObserver,
@@ -20,7 +23,7 @@ import {
   type ApiPromiseInternals,
   type ApiPromiseObserver,
 } from './api-promise-hooks.js';
-import { AttemptCounter } from './attempt-counter.js';
+import { refreshAttemptTracking, retryCountOf, type AttemptCounter } from './attempt-counter.js';
 
 /** Per-call reader of streamed chunks (one implementation per API). */
 export interface StreamState {
@@ -39,37 +42,80 @@ export interface ResultReaders extends LlmResultReader {
   streamState?(captureContent: boolean): StreamState;
 }
 
+/**
+ * Reads a request snapshot (the caller's params, shallow-copied at the call's start) into LlmRequestInfo,
+ * when the span is built. See instrumented-call.ts.
+ */
+export interface RequestReader {
+  read(params: unknown, resource: unknown, config: ResolvedInstrumentationConfig): LlmRequestInfo;
+}
+
 interface ResponseProps {
   response?: { status?: number; headers?: Headers };
 }
 
 /**
- * Everything one call's observation needs, in one object: it is also the call's attempt counter (the
- * patched `buildRequest` finds it in the request options) and, for a stream, the stream's hooks. One
- * object and a few bound callbacks per call instead of a closure per hook: this runs for every LLM call.
+ * One call, as one object: its span's recorder (RecordedLlmCall), its attempt counter (the patched
+ * `buildRequest` finds it through the active context or the request options: attempt-counter.ts), its request snapshot, and for a stream the stream's
+ * hooks. One object and a few bound callbacks per call instead of several: over real HTTP, each distinct
+ * constructor and function a call runs before its request goes out costs a few µs (see instrumented-call.ts).
  * Every callback is guarded: an instrumentation bug is logged with diag.debug, never thrown at the caller.
  */
-export class ApiCallObserver extends AttemptCounter implements StreamHooks<unknown>, ApiPromiseObserver {
+export class ApiCallObserver
+  extends RecordedLlmCall
+  implements AttemptCounter, StreamHooks<unknown>, ApiPromiseObserver
+{
+  attempts = 0;
   // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
   // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
   private seen: object | undefined = undefined;
   private state: StreamState | undefined = undefined;
+  /** The caller's params, shallow-copied: callers reuse one params object and change it between calls. */
+  private readonly params: unknown;
   /** Bound once per call: handed to the SDK's promises. */
-  readonly onParsed = (result: unknown): void => this.result(result);
-  readonly onFailed = (error: unknown): void => this.error(error);
-  readonly onResponse = (props: unknown): void => this.http(props as ResponseProps);
+  readonly onParsed = (result: unknown): void => this.parsedResult(result);
+  readonly onFailed = (error: unknown): void => this.callError(error);
+  sdkParseResponse: ApiPromiseObserver['sdkParseResponse'] = undefined;
 
   constructor(
-    readonly call: LlmCall,
-    private readonly readers: ResultReaders,
-    private readonly captureContent: boolean,
-    /** The caller's AbortSignal: a stream that stops early because it fired is a cancellation. */
-    private readonly signal: AbortSignal | undefined,
+    tracer: Tracer,
+    config: ResolvedInstrumentationConfig,
+    private readonly readers: ResultReaders & RequestReader,
+    /** The resource (`client.chat.completions`): its client's base URL says where the call went. */
+    private readonly resource: unknown,
+    params: unknown,
+    /** The caller's request options: their AbortSignal is looked up only when a stream ends early. */
+    private readonly requestOptions: unknown,
+    parentContext: Context,
   ) {
-    super();
+    const snapshot = typeof params === 'object' && params !== null ? { ...params } : {};
+    // With content capture on, the input is serialised at the start: the request is read at once.
+    super(
+      tracer,
+      config,
+      config.captureMessageContent ? readers.read(snapshot, resource, config) : undefined,
+      parentContext,
+      undefined,
+    );
+    this.params = snapshot;
   }
 
-  private result(result: unknown): void {
+  override finishSpan(): void {
+    refreshAttemptTracking();
+    super.finishSpan();
+  }
+
+  protected override readRequest(): LlmRequestInfo {
+    return this.readers.read(this.params, this.resource, this.config);
+  }
+
+  /** The caller's AbortSignal: a stream that stops early because it fired is a cancellation. */
+  private get signal(): AbortSignal | undefined {
+    const signal = (this.requestOptions as { signal?: unknown } | null | undefined)?.signal;
+    return signal instanceof AbortSignal ? signal : undefined;
+  }
+
+  private parsedResult(result: unknown): void {
     if (typeof result === 'object' && result !== null) {
       if (result === this.seen) return;
       this.seen = result;
@@ -77,34 +123,34 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
     try {
       const readers = this.readers;
       if (readers.streamState && hasIteratorMethod(result)) {
-        this.state = readers.streamState(this.captureContent);
+        this.state = readers.streamState(this.config.captureMessageContent);
         wrapStreamIterator(result, this);
         return;
       }
       // Read when the span is finished, after the caller got the result.
-      this.call.endWithResult(result, readers);
+      this.endWithResult(result, readers);
     } catch (error) {
       diag.debug('modelwatch: recording the result failed', error);
     }
   }
 
-  private error(error: unknown): void {
+  private callError(error: unknown): void {
     try {
-      this.call.http({ retryCount: this.retryCount });
-      this.call.fail(error);
+      this.http({ retryCount: retryCountOf(this) });
+      this.fail(error);
     } catch (caught) {
       diag.debug('modelwatch: recording the failure failed', caught);
     }
   }
 
-  private http(props: ResponseProps): void {
+  responseArrived(props: unknown): void {
     // LlmCall.http never throws; reading `props` is all that could.
     try {
-      const response = props?.response;
-      this.call.http({
+      const response = (props as ResponseProps | null | undefined)?.response;
+      this.http({
         statusCode: response?.status,
         headers: response?.headers,
-        retryCount: this.retryCount,
+        retryCount: retryCountOf(this),
       });
     } catch (error) {
       diag.debug('modelwatch: recording the HTTP response failed', error);
@@ -113,30 +159,31 @@ export class ApiCallObserver extends AttemptCounter implements StreamHooks<unkno
 
   // StreamHooks (wrapStreamIterator guards them and calls onEnd/onError at most once).
   onChunk(chunk: unknown): void {
-    if (this.state!.onChunk(chunk)) this.call.firstToken();
+    if (this.state!.onChunk(chunk)) this.firstToken();
   }
 
   onEnd(): void {
     const state = this.state!;
     // The SDKs end a stream quietly when the caller's signal aborts it; without a terminal event that is
     // a cancellation, not a success. (A `break` does not abort the caller's signal.)
-    if (!state.completed && this.signal?.aborted) {
-      this.call.response(state.result());
-      return this.call.fail(abortError(this.signal));
+    const signal = state.completed ? undefined : this.signal;
+    if (signal?.aborted) {
+      this.response(state.result());
+      return this.fail(abortError(signal));
     }
     // The stream's facts, and an in-band failure (which implies a terminal event, so `completed`), are read
     // when the span is finished, after the caller's loop went on: the state no longer changes.
-    this.call.endWithResult(state, FINISHED_STREAM);
+    this.endWithResult(state, FINISHED_STREAM);
   }
 
   onError(error: unknown): void {
-    this.call.response(this.state!.result());
-    this.call.fail(error);
+    this.response(this.state!.result());
+    this.fail(error);
   }
 
   // ApiPromiseObserver
   endWithoutBody(): void {
-    this.call.end();
+    this.end();
   }
 }
 
@@ -147,9 +194,9 @@ const FINISHED_STREAM: LlmResultReader = {
 };
 
 /**
- * Attaches span bookkeeping to the SDK's promise and returns that same promise. The result arrives through
- * the APIPromise class's hooks (api-promise-hooks.ts); the HTTP facts and transport errors from a listener
- * on `responsePromise`, registered before the caller can await, so they are noted before any parse runs.
+ * Attaches span bookkeeping to the SDK's promise and returns that same promise. The result, the HTTP facts
+ * and transport errors arrive through the APIPromise class's hooks and its `parseResponse`
+ * (api-promise-hooks.ts).
  */
 export function observeApiPromise<P>(apiPromise: P, observer: ApiCallObserver): P {
   const promise = apiPromise as unknown as ApiPromiseInternals | null;
@@ -162,18 +209,17 @@ export function observeApiPromise<P>(apiPromise: P, observer: ApiCallObserver): 
     // Not a Stainless APIPromise (a custom transport, a future SDK): a plain thenable is safe to observe.
     if (promise !== null && typeof promise?.then === 'function')
       Promise.resolve(apiPromise).then(observer.onParsed, observer.onFailed);
-    else observer.call.end();
+    else observer.end();
     return apiPromise;
   }
   if (hasApiPromiseHooks(promise)) {
-    promise.responsePromise.then(observer.onResponse, observer.onFailed);
     attachObserver(promise, observer);
     return apiPromise;
   }
   // An APIPromise whose class was not patched (the module did not export it): parsing it ourselves could
   // read the body twice, so the call ends with the HTTP response, without the parsed result's facts.
   promise.responsePromise.then((props) => {
-    observer.onResponse(props);
+    observer.responseArrived(props);
     observer.endWithoutBody();
   }, observer.onFailed);
   return apiPromise;

@@ -10,7 +10,7 @@
  * module's `APIPromise` class, to see results without parsing them (api-promise-hooks.ts).
  */
 import { InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
-import type { Tracer } from '@opentelemetry/api';
+import type { TracerProvider } from '@opentelemetry/api';
 import { resolveInstrumentationConfig, type ModelwatchInstrumentationConfig } from '../config.js';
 import { ModelwatchInstrumentationBase } from '../instrumentation-base.js';
 import type { ResolvedInstrumentationConfig } from '../internal-types.js';
@@ -18,7 +18,7 @@ import { INSTRUMENTATION_SCOPE } from '../semconv.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { apiPromiseTargets } from './api-promise-hooks.js';
 import { patchBuildRequest } from './attempt-counter.js';
-import { callInstrumented, type CallHost, type CallSpec } from './instrumented-call.js';
+import { callInstrumented, callReaders, type CallHost, type CallSpec } from './instrumented-call.js';
 
 export type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 export type MethodWrapper = (original: AnyMethod) => AnyMethod;
@@ -31,24 +31,46 @@ export type PatchTarget = readonly [cls: Patchable | undefined, method: string, 
 export abstract class StainlessSdkInstrumentation extends ModelwatchInstrumentationBase {
   // Resolved lazily: the base constructor calls setConfig() before subclass fields exist.
   private _resolvedConfig: ResolvedInstrumentationConfig | undefined;
+  /**
+   * What the patched methods (plain functions, whose `this` is the SDK resource) close over: plain fields,
+   * kept current by the methods that change them (a call reads two fields instead of running getters and
+   * the enabled check: each function on the caller's path costs µs when caches are cold).
+   */
   private readonly _host: CallHost;
 
   constructor(config: ModelwatchInstrumentationConfig) {
     super(INSTRUMENTATION_SCOPE, PACKAGE_VERSION, config);
-    // Arrow functions keep `this`; the host object is what the patched methods (plain functions, whose
-    // `this` is the SDK resource) close over.
-    const tracerOf = (): Tracer => this.tracer;
-    this._host = {
-      get tracer() {
-        return tracerOf();
-      },
-      activeConfig: () => this._activeConfig(),
-    };
+    this._host = { tracer: this.tracer, config: undefined };
+    this._refreshHost();
   }
 
   override setConfig(config: ModelwatchInstrumentationConfig = {}): void {
     super.setConfig(config);
     this._resolvedConfig = undefined;
+    this._refreshHost();
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this._refreshHost();
+  }
+
+  override enable(): void {
+    super.enable();
+    this._refreshHost();
+  }
+
+  override disable(): void {
+    super.disable();
+    this._refreshHost();
+  }
+
+  /** The base constructor calls setConfig() and enable() before this class's fields exist: no host yet. */
+  private _refreshHost(): void {
+    const host = this._host as CallHost | undefined;
+    if (host === undefined) return;
+    host.tracer = this.tracer;
+    host.config = this._activeConfig();
   }
 
   /**
@@ -84,9 +106,10 @@ export abstract class StainlessSdkInstrumentation extends ModelwatchInstrumentat
   /** The wrapper for a resource's `create`: one span per call, described by `spec`. */
   protected _getPatchedCreate<Params>(spec: CallSpec<Params>): MethodWrapper {
     const host = this._host;
+    const readers = callReaders(spec);
     return (original) =>
       function patchedCreate(this: unknown, ...args: unknown[]): unknown {
-        return callInstrumented(host, spec, original, this, args);
+        return callInstrumented(host, readers, original, this, args);
       };
   }
 

@@ -40,7 +40,12 @@ import {
 } from '@modelwatch/instrumentation';
 import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-server.js';
 import type { Reply } from '../../../ingest/src/simulators/reply.js';
-import { assertNoCredentials, onlySpan, useSimulatedSdk } from '../test-support/sdk-test-harness.js';
+import {
+  assertNoCredentials,
+  onlySpan,
+  useSimulatedSdk,
+  waitForSpans,
+} from '../test-support/sdk-test-harness.js';
 
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
@@ -131,6 +136,36 @@ describe('OpenAI chat completions (openai 7)', () => {
     assert.equal(body.object, 'chat.completion');
     const rawSpan = await onlySpan(tracing);
     assert.equal(rawSpan.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 200);
+  });
+
+  it('records each call with the params it was made with when the caller reuses and changes one params object', async () => {
+    // The request is read when the span is built, after the call: it must come from the copy taken at the
+    // call's start, not from the caller's object, changed here before the first span was finished.
+    sdk.scenario = () => ({ kind: 'success' });
+    const params: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+      model: 'gpt-4o-mini',
+      messages,
+      temperature: 0.1,
+    };
+    await client().chat.completions.create(params);
+    params.model = 'gpt-4.1-nano';
+    params.temperature = 0.9;
+    await client().chat.completions.create(params);
+    const spans = await waitForSpans(tracing, 2);
+    assert.deepEqual(
+      spans.map((s) => [
+        s.attributes[ATTR_GEN_AI_REQUEST_MODEL],
+        s.attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE],
+      ]),
+      [
+        ['gpt-4o-mini', 0.1],
+        ['gpt-4.1-nano', 0.9],
+      ],
+    );
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['chat gpt-4o-mini', 'chat gpt-4.1-nano'],
+    );
   });
 
   it('keeps helpers that derive from the APIPromise working (chat.completions.parse)', async () => {

@@ -2,9 +2,15 @@
  * Retry counting when calls share their request objects. The SDK retries inside `create()`, and the count
  * is correlated to the call that made it; a caller reusing one params object (and one options object) for
  * concurrent calls is common, so any correlation keyed on those objects would mix the calls' attempts up.
+ * The attempts reach their call through the active context when a context manager carries it, else through
+ * a counter in a copy of the request options (attempt-counter.ts); both ways are driven here: the first
+ * calls of the process (before any span was finished, the options carry the counter), calls after that
+ * (the context), and calls after the context manager went away.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import { ATTR_MODELWATCH_RETRY_COUNT, OpenAIInstrumentation } from '@modelwatch/instrumentation';
@@ -12,7 +18,8 @@ import { startOpenAISimulator } from '../../../ingest/src/simulators/openai-serv
 import type { RespondFn, Simulator } from '../../../ingest/src/simulators/reply.js';
 import { setupInMemoryTracing, TEST_API_KEY, waitForSpans } from '../test-support/sdk-test-harness.js';
 
-const tracing = setupInMemoryTracing();
+// Global, for its context manager (AsyncLocalStorage, as NodeSDK installs).
+const tracing = setupInMemoryTracing({ registerGlobal: true });
 const instrumentation = new OpenAIInstrumentation();
 instrumentation.setTracerProvider(tracing.provider);
 
@@ -30,7 +37,9 @@ describe('OpenAI retry count with shared request objects', () => {
     await tracing.shutdown();
   });
 
-  it('counts each concurrent call’s own retries when both reuse one params and one options object', async () => {
+  /** Two concurrent calls sharing their params and options; one is throttled twice. */
+  async function assertOwnRetriesCounted(): Promise<void> {
+    tracing.reset();
     // Requests in arrival order: the 1st and 3rd are throttled, the rest succeed. Whichever call sends
     // the 1st request is throttled, retries (after ≥5 ms, so after the other call's only request, the 2nd)
     // into the 3rd, and succeeds with the 4th: 2 retries; the other call succeeds at once: 0.
@@ -60,5 +69,32 @@ describe('OpenAI retry count with shared request objects', () => {
     assert.deepEqual(Object.getOwnPropertySymbols(params), []);
     assert.deepEqual(Object.getOwnPropertySymbols(options), []);
     assert.deepEqual(Object.keys(options), ['headers']);
+  }
+
+  /** One call, to let a span finish (which is when the way attempts are tracked is probed). */
+  async function oneCall(): Promise<void> {
+    scenario = () => ({ kind: 'success' });
+    const client = new OpenAI({ baseURL: sim.baseURL, apiKey: TEST_API_KEY, maxRetries: 0 });
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    await waitForSpans(tracing, 1);
+  }
+
+  it('counts each concurrent call’s own retries in the first calls of the process', async () => {
+    await assertOwnRetriesCounted();
+  });
+
+  it('counts them through the context manager once a span has finished', async () => {
+    await oneCall();
+    await assertOwnRetriesCounted();
+  });
+
+  it('counts them without a context manager', async () => {
+    context.disable();
+    try {
+      await oneCall();
+      await assertOwnRetriesCounted();
+    } finally {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    }
   });
 });
