@@ -138,7 +138,7 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   readonly span: Span;
   /** The SDK's span, once created (sdkSpan()). */
   private created: Span | undefined = undefined;
-  private ended = false;
+  protected ended = false;
   // performance.now() at the call's real start, for TTFT with sub-millisecond precision.
   private readonly startPerfMs: number;
   private ttftMs: number | undefined = undefined;
@@ -270,7 +270,7 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     this.mergeResponse(info);
   }
 
-  private mergeResponse(info: LlmResponseInfo): void {
+  protected mergeResponse(info: LlmResponseInfo): void {
     if (!info) return;
     try {
       this.responseModel = nonEmptyString(info.responseModel) ?? this.responseModel;
@@ -318,8 +318,15 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     deferSpanEnd(this);
   }
 
+  /**
+   * For subclasses that keep facts raw while the call runs (to do less on the caller's path): report them
+   * here, with noteHttp()/mergeResponse(), before the span is built. Runs once, after the call ended.
+   */
+  protected collectKeptFacts(): void {}
+
   finishSpan(): void {
     try {
+      this.collectKeptFacts();
       if (this.resultReader !== undefined) this.readResult(this.result, this.resultReader);
       if (this.failed) this.recordFailure(this.failedWith);
       if (this.headers !== undefined) this.readHeaders(this.headers);
@@ -373,7 +380,7 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   }
 
   /** Status, request id and retries as reported; the headers are kept and read by readHeaders() at finish. */
-  private noteHttp(info: LlmHttpInfo): void {
+  protected noteHttp(info: LlmHttpInfo): void {
     if (!info) return;
     const status = finite(info.statusCode);
     if (status !== undefined) this.responseStatus = status;

@@ -4,9 +4,10 @@
  * through `client.buildRequest(options, { retryCount })`, and a patched `buildRequest` finds the call it
  * belongs to in one of two ways:
  *  - through the active context: `create()` runs the SDK inside the call's context, which a context manager
- *    (NodeSDK and register() install AsyncLocalStorage's) carries to every attempt. Nothing is added to the
- *    request options, so nothing is paid on the caller's path: adding a private symbol to a copy of the
- *    options cost ~5 µs per call over real HTTP (a property add with cold caches, see instrumented-call.ts);
+ *    (NodeSDK and register() install AsyncLocalStorage's) carries to every attempt. Only retries look it up:
+ *    the first attempt is implied (such a span records 0 retries even if the call failed before its first
+ *    request), so nothing is paid on the caller's path. Adding a private symbol to a copy of the options
+ *    cost ~5 µs per call over real HTTP, and the context lookup ~3 µs (cold caches: instrumented-call.ts);
  *  - without a working context manager, the patched `create` adds the counter under a private symbol to a
  *    copy of the caller's options (object spread copies symbol keys, and every SDK layer spreads options).
  * Which one is used is probed off the caller's path, when a span is finished (refreshAttemptTracking);
@@ -20,8 +21,14 @@ const COUNTER = Symbol('modelwatch.attemptCounter');
 
 /** What the patched `buildRequest` updates: the call's observer. */
 export interface AttemptCounter {
-  /** Attempts started so far (0 until the SDK built the first request). */
+  /** Attempts seen so far (0 until the SDK built the first request, or, counted in context, a retry). */
   attempts: number;
+  /**
+   * The call's attempts are found through the active context, where only retries are looked up: the first
+   * attempt is not seen (the lookup would cost µs on every call's path), so no attempt seen means none
+   * retried. Else (counter in the options) every attempt is seen.
+   */
+  countedInContext: boolean;
 }
 
 /** True once a probe showed the active context reaches the SDK's attempts: no counter in the options. */
@@ -49,9 +56,13 @@ function counterOfActiveContext(): AttemptCounter | undefined {
   return typeof call?.attempts === 'number' ? (call as AttemptCounter) : undefined;
 }
 
-/** Retries the SDK made (attempts after the first), or undefined when no attempt was seen. */
+/**
+ * Retries the SDK made (attempts after the first); undefined when the counter saw every attempt and saw
+ * none (the call failed before its first request).
+ */
 export function retryCountOf(counter: AttemptCounter): number | undefined {
-  return counter.attempts === 0 ? undefined : counter.attempts - 1;
+  if (counter.attempts > 0) return counter.attempts - 1;
+  return counter.countedInContext ? 0 : undefined;
 }
 
 type OptionsBag = Record<string | symbol, unknown>;
@@ -74,12 +85,15 @@ export function patchBuildRequest<F extends (...args: never[]) => unknown>(origi
   const call = original as unknown as (this: unknown, options: unknown, meta: unknown) => unknown;
   // Named parameters rather than a rest array: this runs for every request the client makes, ours or not.
   function buildRequest(this: unknown, options: OptionsBag | null | undefined, meta: unknown): unknown {
+    const retryCount = (meta as { retryCount?: unknown } | undefined)?.retryCount;
     // Only withAttemptCounter writes under the module's private symbol: whatever is there is a counter.
-    const counter =
-      (options?.[COUNTER] as AttemptCounter | undefined) ??
-      (trackedByContext ? counterOfActiveContext() : undefined);
+    let counter = options?.[COUNTER] as AttemptCounter | undefined;
+    if (counter === undefined && typeof retryCount === 'number' && retryCount > 0 && trackedByContext) {
+      // A retry of a call counted in context (a call that carries no counter could be anyone's request).
+      const inContext = counterOfActiveContext();
+      if (inContext?.countedInContext === true) counter = inContext;
+    }
     if (counter !== undefined) {
-      const retryCount = (meta as { retryCount?: unknown } | undefined)?.retryCount;
       counter.attempts = (typeof retryCount === 'number' ? retryCount : counter.attempts) + 1;
     }
     // eslint-disable-next-line prefer-rest-params -- forwards exactly what the SDK passed, without a copy

@@ -92,6 +92,10 @@ function baseURLOf(resource: unknown): string | undefined {
   return typeof client?.baseURL === 'string' ? client.baseURL : undefined;
 }
 
+function callOriginal(original: AnyMethod, resource: unknown, body: unknown, options: unknown): unknown {
+  return original.call(resource, body, options);
+}
+
 /** A CallSpec as the call's observer reads it; built once per patched method. */
 export type CallReaders = ResultReaders & RequestReader;
 
@@ -140,7 +144,10 @@ export function callInstrumented(
   try {
     parent = context.active();
     observer = new ApiCallObserver(host.tracer, config, readers, resource, args[0], args[1], parent);
-    countedOptions = attemptsTrackedByContext() ? args[1] : withAttemptCounter(args[1], observer);
+    if (attemptsTrackedByContext()) {
+      observer.countedInContext = true;
+      countedOptions = args[1];
+    } else countedOptions = withAttemptCounter(args[1], observer);
   } catch (error) {
     diag.debug('modelwatch: could not start the LLM span; calling the SDK uninstrumented', error);
     return original.apply(resource, args);
@@ -149,11 +156,12 @@ export function callInstrumented(
   let result: unknown;
   try {
     const ctx = withActiveSpan(parent, observer.span);
-    // context.with's own (fn, thisArg, ...args) form: no closure per call. create() takes (body, options);
-    // anything after them is passed through as the caller gave it.
+    // context.with's own (fn, thisArg, ...args) form: no closure per call, and no thisArg (the context
+    // managers bind fn to it, a bound function per call). create() takes (body, options); anything after
+    // them is passed through as the caller gave it.
     result =
       args.length <= 2
-        ? context.with(ctx, original, resource, args[0], countedOptions)
+        ? context.with(ctx, callOriginal, undefined, original, resource, args[0], countedOptions)
         : context.with(ctx, original, resource, args[0], countedOptions, ...args.slice(2));
   } catch (error) {
     // The SDK itself threw synchronously (e.g. invalid arguments): record it, rethrow it unchanged.

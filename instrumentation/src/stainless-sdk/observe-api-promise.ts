@@ -66,6 +66,7 @@ export class ApiCallObserver
   implements AttemptCounter, StreamHooks<unknown>, ApiPromiseObserver
 {
   attempts = 0;
+  countedInContext = false;
   // One call parses one result; the parse hook and a derived promise's transform may both hand it over.
   // (A reference, not a WeakSet: cheaper to make per call, and kinder to the GC.)
   private seen: object | undefined = undefined;
@@ -76,6 +77,8 @@ export class ApiCallObserver
   readonly onParsed = (result: unknown): void => this.parsedResult(result);
   readonly onFailed = (error: unknown): void => this.callError(error);
   sdkParseResponse: ApiPromiseObserver['sdkParseResponse'] = undefined;
+  /** The SDK's props of the last HTTP response (status, headers), until the span is finished. */
+  private lastResponse: unknown = undefined;
 
   constructor(
     tracer: Tracer,
@@ -143,18 +146,21 @@ export class ApiCallObserver
     }
   }
 
+  /** Kept as is (the caller is waiting for the body); read when the span is finished. */
   responseArrived(props: unknown): void {
-    // LlmCall.http never throws; reading `props` is all that could.
-    try {
-      const response = (props as ResponseProps | null | undefined)?.response;
-      this.http({
-        statusCode: response?.status,
-        headers: response?.headers,
-        retryCount: retryCountOf(this),
-      });
-    } catch (error) {
-      diag.debug('modelwatch: recording the HTTP response failed', error);
-    }
+    if (!this.ended) this.lastResponse = props;
+  }
+
+  protected override collectKeptFacts(): void {
+    const props = this.lastResponse;
+    if (props === undefined) return;
+    this.lastResponse = undefined;
+    const response = (props as ResponseProps | null)?.response;
+    this.noteHttp({
+      statusCode: response?.status,
+      headers: response?.headers,
+      retryCount: retryCountOf(this),
+    });
   }
 
   // StreamHooks (wrapStreamIterator guards them and calls onEnd/onError at most once).
