@@ -315,7 +315,15 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     if (this.ended) return;
     this.ended = true;
     this.endPerfMs = performance.now();
-    deferSpanEnd(this);
+    deferSpanEnd(this, this.tracerMayBeGlobal());
+  }
+
+  /**
+   * Whether the span may come from the global tracer provider, which a flush right after the call must
+   * find guarded (deferred-span-end.ts). True unless a subclass knows its tracer's provider was guarded.
+   */
+  protected tracerMayBeGlobal(): boolean {
+    return true;
   }
 
   /**

@@ -108,6 +108,15 @@ export class ApiCallObserver
     super.finishSpan();
   }
 
+  /**
+   * The tracer is the instrumentation's: a provider given with setTracerProvider (NodeSDK and
+   * registerInstrumentations give one) was guarded then (instrumentation-base.ts); the global provider is
+   * guarded with the first queued span and re-checked with every batch, off the caller's path.
+   */
+  protected override tracerMayBeGlobal(): boolean {
+    return false;
+  }
+
   protected override readRequest(): LlmRequestInfo {
     return this.readers.read(this.params, this.resource, this.config);
   }
