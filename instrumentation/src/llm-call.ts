@@ -270,7 +270,7 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     this.mergeResponse(info);
   }
 
-  protected mergeResponse(info: LlmResponseInfo): void {
+  private mergeResponse(info: LlmResponseInfo): void {
     if (!info) return;
     try {
       this.responseModel = nonEmptyString(info.responseModel) ?? this.responseModel;
@@ -328,7 +328,7 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
 
   /**
    * For subclasses that keep facts raw while the call runs (to do less on the caller's path): report them
-   * here, with noteHttp()/mergeResponse(), before the span is built. Runs once, after the call ended.
+   * here, with noteHttp(), before the span is built. Runs once, after the call ended.
    */
   protected collectKeptFacts(): void {}
 

@@ -1,7 +1,7 @@
 /**
  * The body of every patched resource method of `openai` and `@anthropic-ai/sdk` (`create` on a resource
- * prototype): start the span, tag the request options with an attempt counter, call the original inside
- * the span's context, and watch the returned APIPromise. Fails open: if anything of ours throws before the
+ * prototype): start the call, make its retries countable (attempt-counter.ts), call the original inside
+ * the call's context, and watch the returned APIPromise. Fails open: if anything of ours throws before the
  * original is called, the original is called exactly as the caller called it.
  */
 import { context, diag, type Context, type Tracer } from '@opentelemetry/api';
@@ -124,8 +124,9 @@ export function callReaders<Params>(spec: CallSpec<Params>): CallReaders {
  * distinct function or constructor, far above its cost in a hot loop (measured with checkpoints in
  * `create()`: ~5 µs to build the request info, ~4-5 µs each for the call and its observer). So before the
  * SDK sends the request only what cannot wait runs: one observer object (start time, parent context, a
- * shallow copy of the params), the attempt counter in the request options, the call's span in the active
- * context (for child spans and propagation), and the listeners on the SDK's promise. The request info, the
+ * shallow copy of the params), without a context manager the attempt counter in a copy of the request
+ * options, the call's span in the active context (for child spans and propagation), and the hooks on the
+ * SDK's promise. The request info, the
  * SDK span and everything else are built after the caller got its result (deferred-span-end.ts).
  */
 export function callInstrumented(

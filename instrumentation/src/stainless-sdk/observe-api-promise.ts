@@ -56,10 +56,11 @@ interface ResponseProps {
 
 /**
  * One call, as one object: its span's recorder (RecordedLlmCall), its attempt counter (the patched
- * `buildRequest` finds it through the active context or the request options: attempt-counter.ts), its request snapshot, and for a stream the stream's
- * hooks. One object and a few bound callbacks per call instead of several: over real HTTP, each distinct
- * constructor and function a call runs before its request goes out costs a few µs (see instrumented-call.ts).
- * Every callback is guarded: an instrumentation bug is logged with diag.debug, never thrown at the caller.
+ * `buildRequest` finds it through the active context or the request options: attempt-counter.ts), its
+ * request snapshot, and for a stream the stream's hooks. One object and two bound callbacks per call instead
+ * of several objects: over real HTTP, each distinct constructor and function a call runs before its request
+ * goes out costs a few µs (see instrumented-call.ts). Every callback is guarded: an instrumentation bug is
+ * logged with diag.debug, never thrown at the caller.
  */
 export class ApiCallObserver
   extends RecordedLlmCall
