@@ -95,9 +95,12 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts openai-simulator-process.ts with the given arguments (e.g. `['--chunks', '4']`). */
-export async function startSimulatorProcess(args: string[] = []): Promise<SimulatorProcess> {
-  const script = fileURLToPath(new URL('./openai-simulator-process.ts', import.meta.url));
+/** Starts a simulator process (openai-simulator-process.ts unless `scriptName` says otherwise) with `args`. */
+export async function startSimulatorProcess(
+  args: string[] = [],
+  scriptName = 'openai-simulator-process.ts',
+): Promise<SimulatorProcess> {
+  const script = fileURLToPath(new URL(`./${scriptName}`, import.meta.url));
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
