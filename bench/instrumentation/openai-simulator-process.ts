@@ -8,6 +8,7 @@
  * chunk), measured to ~10 µs (see waitPrecisely), as a real provider takes time to answer.
  */
 import { startOpenAISimulator } from '../../ingest/src/simulators/openai-server.js';
+import { waitPrecisely } from './wait-precisely.js';
 
 const model = 'gpt-4o-mini-2024-07-18';
 const texts = new Map<number, string>();
@@ -19,17 +20,6 @@ function textFor(chunks: number): string {
     texts.set(chunks, text);
   }
   return text;
-}
-
-/**
- * Waits `us` microseconds: a timer for all but the last millisecond, then event-loop turns until the time is
- * up. A timer alone fires up to ~1 ms late (libuv counts whole milliseconds), noise as large as what the
- * benchmark measures; the spin costs this process's CPU, never the client's (sequential calls, one at a time).
- */
-async function waitPrecisely(us: number): Promise<void> {
-  const until = performance.now() + us / 1000;
-  if (us > 1500) await new Promise((resolve) => setTimeout(resolve, Math.floor(us / 1000) - 1));
-  while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
 }
 
 const sim = await startOpenAISimulator({

@@ -8,6 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitPrecisely } from './wait-precisely.js';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
 const completion = JSON.stringify({
@@ -34,13 +35,6 @@ const stream = [
   event([], { usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } }),
   'data: [DONE]\n\n',
 ].join('');
-
-/** A timer for all but the last millisecond, then event-loop turns (a timer alone fires up to ~1 ms late). */
-async function waitPrecisely(us: number): Promise<void> {
-  const until = performance.now() + us / 1000;
-  if (us > 1500) await new Promise((resolve) => setTimeout(resolve, Math.floor(us / 1000) - 1));
-  while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const times = new Map<string, [arrived: string, answered: string]>();
 const server = createServer((req, res) => {
