@@ -2,7 +2,8 @@
  * Per-call overhead of modelwatch's OpenAI instrumentation against no instrumentation and against the
  * OpenTelemetry contrib `@opentelemetry/instrumentation-openai`, in one process, interleaved.
  *
- *   npm run bench:instrumentation [-- --calls 3000 --block 100 --run 10 --rounds 30 --batch 64 --concurrency 16 --source]
+ *   npm run bench:instrumentation [-- --calls 3000 --block 100 --run 10 --rounds 100 --batch 64 --concurrency 16 --source
+ *                                    --mode 'in flight']
  *
  * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
  * span carries more (model version, failure class, TTFT). Each mode gets a PASS/MISS line for it. CPU time per
@@ -34,7 +35,11 @@
  * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
  *   round; CPU per call is per batch (including one event-loop turn after the batch, so span work an arm
  *   deferred past its last call is billed to it, not to the next arm), added CPU is the median over rounds
- *   of (arm − baseline in the same round). Latency quantiles pool every call.
+ *   of (arm − baseline in the same round). Latency quantiles pool every call. These modes keep the client's
+ *   CPU saturated, so the latency an arm adds there is its CPU per call times the concurrency, wherever the
+ *   work runs (on the caller's path or deferred). 100 rounds, not 30 (session 8): with 30, the same code
+ *   measured 0.45-0.84× contrib's in the stream mode across runs; 300 rounds gave 0.58× and a CPU ratio of
+ *   0.63×. `--mode 'in flight'` runs only these modes, after 5 warm-up rounds per arm.
  * - Every mode starts with a discarded warm-up of each arm. Arms are patched once, before anything is measured.
  * - The simulator answers at once unless a mode says `provider N ms` (`--provider-ms`, default 2): then it
  *   takes that long to answer (a stream: to send its first chunk), timed to ~10 µs. Answering at once keeps
@@ -50,7 +55,7 @@ import { createArms, loadModelwatch, startSimulatorProcess, type Arm, type ArmNa
 const { values } = parseArgs({
   options: {
     calls: { type: 'string', default: '3000' },
-    rounds: { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '100' },
     batch: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
     'long-chunks': { type: 'string', default: '100' },
@@ -58,6 +63,8 @@ const { values } = parseArgs({
     run: { type: 'string', default: '10' },
     'provider-ms': { type: 'string', default: '2' },
     source: { type: 'boolean', default: false },
+    /** Only the modes whose name contains this text (a diagnostic: the verdicts then cover those modes only). */
+    mode: { type: 'string' },
   },
 });
 const CALLS = Number(values.calls);
@@ -72,6 +79,12 @@ const RUN = Math.max(2, Number(values.run));
 /** The provider's answer time in the modes that have one (real providers take 100s of ms). */
 const PROVIDER_DELAY_US = Math.round(Number(values['provider-ms']) * 1000);
 const TARGET_RATIO = 0.5;
+/**
+ * Rounds per arm run and discarded before an in-flight mode is measured. One round was too few when the mode
+ * ran alone (`--mode`): the code the mode runs had not been optimised yet (our CPU per call measured 4× the
+ * full run's), and the JIT's background compiles shared the second core with the simulator.
+ */
+const IN_FLIGHT_WARMUP_ROUNDS = 5;
 
 const { module: modelwatch, label } = await loadModelwatch(values.source);
 const sim = await startSimulatorProcess();
@@ -90,7 +103,7 @@ interface Mode {
   providerDelayUs: number;
 }
 const delayed = `, provider ${PROVIDER_DELAY_US / 1000} ms`;
-const modes: Mode[] = [
+const allModes: Mode[] = [
   { name: 'sequential JSON', chunks: 0, concurrency: 1, calls: CALLS, providerDelayUs: 0 },
   {
     name: `sequential JSON${delayed}`,
@@ -129,6 +142,9 @@ const modes: Mode[] = [
     providerDelayUs: 0,
   },
 ];
+
+const modes = values.mode === undefined ? allModes : allModes.filter((m) => m.name.includes(values.mode!));
+if (modes.length === 0) throw new Error(`--mode ${values.mode}: no mode's name contains it`);
 
 async function oneCall(client: OpenAI, chunks: number, providerDelayUs: number): Promise<void> {
   const delay = providerDelayUs > 0 ? { 'x-bench-delay-us': String(providerDelayUs) } : {};
@@ -198,7 +214,7 @@ async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
 
 async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
   const samples = emptySamples();
-  for (let round = 0; round <= ROUNDS; round++) {
+  for (let round = 0; round < IN_FLIGHT_WARMUP_ROUNDS + ROUNDS; round++) {
     for (let k = 0; k < arms.length; k++) {
       const arm = arms[(round + k) % arms.length]!;
       const latencies: number[] = [];
@@ -218,7 +234,7 @@ async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
       await new Promise((resolve) => setImmediate(resolve));
       const cpu = process.cpuUsage(cpuBefore);
       const cpuUs = (cpu.user + cpu.system) / BATCH;
-      if (round === 0) continue; // warm-up
+      if (round < IN_FLIGHT_WARMUP_ROUNDS) continue;
       samples[arm.name].latencyUs.push(...latencies);
       samples[arm.name].blockMedianUs.push(median(latencies));
       samples[arm.name].cpuUs.push(cpuUs);

@@ -23,6 +23,7 @@ import {
   type TimeInput,
   type Tracer,
 } from '@opentelemetry/api';
+import { EMPTY_SHAPE, shapeAfterKeys, warmShape, type AttributeShape } from './attribute-shapes.js';
 import { classifyFailure, type FailureClassification } from './classify-failure.js';
 import type { ResolvedInstrumentationConfig } from './internal-types.js';
 import type {
@@ -69,14 +70,19 @@ const REMAINING_HEADERS = {
 } as const;
 const MAX_STATUS_MESSAGE_LENGTH = 200;
 
-function setIfDefined(
-  attributes: Attributes,
-  key: string,
-  value: string | number | boolean | readonly string[] | undefined,
-): void {
-  if (value === undefined || value === null || value === '') return;
-  if (typeof value === 'number' && !Number.isFinite(value)) return;
-  attributes[key] = Array.isArray(value) ? [...value] : (value as string | number | boolean);
+type FactValue = string | number | boolean | readonly string[] | undefined;
+
+/** The value to record for a fact, or undefined for none: empty strings and non-finite numbers are not facts. */
+function recordable(value: FactValue): AttributeValue | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' && !Number.isFinite(value)) return undefined;
+  // Arrays are not copied here: the SDK copies array values as it stores them.
+  return value as AttributeValue;
+}
+
+function addIfDefined(attributes: Attributes, key: string, value: FactValue): void {
+  const recorded = recordable(value);
+  if (recorded !== undefined) attributes[key] = recorded;
 }
 
 /**
@@ -85,34 +91,12 @@ function setIfDefined(
  */
 function samplingAttributes(request: LlmRequestInfo): Attributes {
   const a: Attributes = {};
-  setIfDefined(a, sc.ATTR_GEN_AI_OPERATION_NAME, request.operation);
-  setIfDefined(a, sc.ATTR_GEN_AI_PROVIDER_NAME, request.provider);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_MODEL, request.requestModel);
-  setIfDefined(a, sc.ATTR_SERVER_ADDRESS, request.serverAddress);
-  setIfDefined(a, sc.ATTR_SERVER_PORT, request.serverPort);
+  addIfDefined(a, sc.ATTR_GEN_AI_OPERATION_NAME, request.operation);
+  addIfDefined(a, sc.ATTR_GEN_AI_PROVIDER_NAME, request.provider);
+  addIfDefined(a, sc.ATTR_GEN_AI_REQUEST_MODEL, request.requestModel);
+  addIfDefined(a, sc.ATTR_SERVER_ADDRESS, request.serverAddress);
+  addIfDefined(a, sc.ATTR_SERVER_PORT, request.serverPort);
   return a;
-}
-
-/** The other request attributes, written with the end attributes (into the same object). */
-function addRequestParameters(a: Attributes, request: LlmRequestInfo): void {
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TOP_P, request.topP);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_TOP_K, request.topK);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, request.maxTokens);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, request.frequencyPenalty);
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, request.presencePenalty);
-  if (request.stopSequences && request.stopSequences.length > 0) {
-    setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, request.stopSequences);
-  }
-  setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_SEED, request.seed);
-  // The conventions record choice.count only when it differs from the default of 1.
-  if (request.choiceCount !== undefined && request.choiceCount !== 1) {
-    setIfDefined(a, sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, request.choiceCount);
-  }
-  // gen_ai.request.stream is conditional "when streaming"; modelwatch.stream is always set so ingest can
-  // split streaming from non-streaming latency without a null bucket.
-  if (request.stream === true) a[sc.ATTR_GEN_AI_REQUEST_STREAM] = true;
-  a[sc.ATTR_MODELWATCH_STREAM] = request.stream === true;
 }
 
 function shortMessage(error: unknown, failureClass: string): string {
@@ -124,9 +108,9 @@ function shortMessage(error: unknown, failureClass: string): string {
 
 /**
  * One call's span. Facts reported while the call runs (response, HTTP, TTFT, failure) are kept in plain
- * fields and written to the span once, with ONE setAttributes call: every attribute the SDK stores costs
- * it an options object and a validity check (a WeakSet in @opentelemetry/core 3.x), so setting each fact
- * as it arrives, sometimes twice (a stream's merged responses), cost more than the span itself. Nothing is
+ * fields and written to the span once, when it is finished: every attribute the SDK stores costs it an
+ * options object and a validity check (a WeakSet in @opentelemetry/core 3.x), so setting each fact as it
+ * arrives, sometimes twice (a stream's merged responses), cost more than the span itself. Nothing is
  * lost by waiting: an unended span is never exported, and attributes set after end() would be dropped.
  *
  * end() and fail() only note the end time and the error: classifying the failure, building the attributes
@@ -138,6 +122,11 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   readonly span: Span;
   /** The SDK's span, once created (sdkSpan()). */
   private created: Span | undefined = undefined;
+  /**
+   * The key sequence the SDK span's attributes took so far (attribute-shapes.ts); undefined when not
+   * followed (the host app wrote attributes, or the tree is full).
+   */
+  private shape: AttributeShape | undefined = undefined;
   protected ended = false;
   // performance.now() at the call's real start, for TTFT with sub-millisecond precision.
   private readonly startPerfMs: number;
@@ -239,16 +228,18 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     try {
       const request = this.request;
       const name = request.requestModel ? `${request.operation} ${request.requestModel}` : request.operation;
+      const startAttributes = samplingAttributes(request);
       span = this.tracer.startSpan(
         name,
         {
           kind: SpanKind.CLIENT,
-          attributes: samplingAttributes(request),
+          attributes: startAttributes,
           // An explicit epoch start (a span started late) is kept as given, as before.
           startTime: this.startTimeMs ?? this.startPerfMs,
         },
         this.parentContext,
       );
+      this.shape = shapeAfterKeys(EMPTY_SHAPE, startAttributes);
     } catch (error) {
       diag.debug('modelwatch: could not start an LLM span', error);
       span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -326,6 +317,11 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
     return true;
   }
 
+  /** The host app's keys are not followed: its span's sequence is its own (attribute-shapes.ts). */
+  hostWroteAttributes(): void {
+    this.shape = undefined;
+  }
+
   /**
    * For subclasses that keep facts raw while the call runs (to do less on the caller's path): report them
    * here, with noteHttp(), before the span is built. Runs once, after the call ended.
@@ -335,14 +331,21 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
   finishSpan(): void {
     try {
       this.collectKeptFacts();
-      if (this.resultReader !== undefined) this.readResult(this.result, this.resultReader);
-      if (this.failed) this.recordFailure(this.failedWith);
-      if (this.headers !== undefined) this.readHeaders(this.headers);
+      // A span the sampler dropped records nothing: its facts are not worth reading.
+      const span = this.sdkSpan();
+      if (span.isRecording()) {
+        if (this.resultReader !== undefined) this.readResult(this.result, this.resultReader);
+        if (this.failed) this.recordFailure(this.failedWith);
+        if (this.headers !== undefined) this.readHeaders(this.headers);
+        this.writeEndAttributes(span);
+        const shape = this.shape;
+        if (shape !== undefined && !shape.warmed)
+          warmShape(shape, (span as { attributes?: unknown }).attributes); // the SDK span's ReadableSpan side
+      }
       // Neither the error nor the result is kept alive with the span.
       this.failedWith = undefined;
       this.result = undefined;
       this.headers = undefined;
-      this.sdkSpan().setAttributes(this.endAttributes());
     } catch (error) {
       diag.debug('modelwatch: end failed', error);
     }
@@ -409,56 +412,96 @@ export class RecordedLlmCall implements LlmCall, PendingSpanEnd {
       this.retryAfterS = finite(readRetryAfterS(headers)) ?? this.retryAfterS;
   }
 
-  /** Every fact gathered during the call, the model columns and the output content, as one object. */
-  private endAttributes(): Attributes {
-    const a: Attributes = {};
-    addRequestParameters(a, this.request);
-    if (this.inputContent !== undefined) a[sc.ATTR_GEN_AI_INPUT_MESSAGES] = this.inputContent;
-    if (this.systemContent !== undefined) a[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.systemContent;
+  /**
+   * Every fact gathered during the call, the model columns and the output content, written to the span one
+   * by one. Not built as one object for setAttributes(): the SDK stores each attribute separately anyway,
+   * and that object (~17 keys added one at a time, so V8 keeps it as a hash table) and its for-in walk
+   * cost ~1.5 KB of garbage per span, as much as the span's own attribute bookkeeping in core 3.x.
+   */
+  private writeEndAttributes(span: Span): void {
+    this.writeRequestParameters(span, this.request);
+    if (this.inputContent !== undefined) this.put(span, sc.ATTR_GEN_AI_INPUT_MESSAGES, this.inputContent);
+    if (this.systemContent !== undefined)
+      this.put(span, sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, this.systemContent);
     if (this.ttftMs !== undefined) {
-      a[sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS] = this.ttftMs;
-      a[sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = this.ttftMs / 1000;
+      this.put(span, sc.ATTR_MODELWATCH_TIME_TO_FIRST_TOKEN_MS, this.ttftMs);
+      this.put(span, sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, this.ttftMs / 1000);
     }
-    if (this.responseModel !== undefined) a[sc.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-    if (this.responseId !== undefined) a[sc.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+    if (this.responseModel !== undefined) this.put(span, sc.ATTR_GEN_AI_RESPONSE_MODEL, this.responseModel);
+    if (this.responseId !== undefined) this.put(span, sc.ATTR_GEN_AI_RESPONSE_ID, this.responseId);
     // The SDK copies array values, so the patcher's array is not kept by the span.
     if (this.finishReasons !== undefined)
-      a[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = this.finishReasons as string[];
-    if (this.inputTokens !== undefined) a[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = this.inputTokens;
-    if (this.outputTokens !== undefined) a[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = this.outputTokens;
+      this.put(span, sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, this.finishReasons as string[]);
+    if (this.inputTokens !== undefined) this.put(span, sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, this.inputTokens);
+    if (this.outputTokens !== undefined)
+      this.put(span, sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, this.outputTokens);
     if (this.cacheReadInputTokens !== undefined)
-      a[sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = this.cacheReadInputTokens;
+      this.put(span, sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, this.cacheReadInputTokens);
     if (this.cacheWriteInputTokens !== undefined) {
       // Both names: v1.41 consumers read cache_creation, the genai repo renamed it to cache_write.
-      a[sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = this.cacheWriteInputTokens;
-      a[sc.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = this.cacheWriteInputTokens;
+      this.put(span, sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, this.cacheWriteInputTokens);
+      this.put(span, sc.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, this.cacheWriteInputTokens);
     }
     if (this.reasoningOutputTokens !== undefined)
-      a[sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = this.reasoningOutputTokens;
-    if (this.responseStatus !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = this.responseStatus;
-    if (this.requestId !== undefined) a[sc.ATTR_MODELWATCH_PROVIDER_REQUEST_ID] = this.requestId;
+      this.put(span, sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, this.reasoningOutputTokens);
+    if (this.responseStatus !== undefined)
+      this.put(span, sc.ATTR_HTTP_RESPONSE_STATUS_CODE, this.responseStatus);
+    if (this.requestId !== undefined) this.put(span, sc.ATTR_MODELWATCH_PROVIDER_REQUEST_ID, this.requestId);
     if (this.remainingRequests !== undefined)
-      a[sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS] = this.remainingRequests;
+      this.put(span, sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_REQUESTS, this.remainingRequests);
     if (this.remainingTokens !== undefined)
-      a[sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS] = this.remainingTokens;
-    if (this.retryAfterS !== undefined) a[sc.ATTR_MODELWATCH_RETRY_AFTER_S] = this.retryAfterS;
-    if (this.retryCount !== undefined) a[sc.ATTR_MODELWATCH_RETRY_COUNT] = this.retryCount;
+      this.put(span, sc.ATTR_MODELWATCH_RATELIMIT_REMAINING_TOKENS, this.remainingTokens);
+    if (this.retryAfterS !== undefined) this.put(span, sc.ATTR_MODELWATCH_RETRY_AFTER_S, this.retryAfterS);
+    if (this.retryCount !== undefined) this.put(span, sc.ATTR_MODELWATCH_RETRY_COUNT, this.retryCount);
     const failure = this.failure;
     if (failure !== undefined) {
-      a[sc.ATTR_MODELWATCH_FAILURE_CLASS] = failure.failureClass;
-      a[sc.ATTR_MODELWATCH_FAILURE_ORIGIN] = failure.origin;
-      a[sc.ATTR_ERROR_TYPE] = failure.errorType;
+      this.put(span, sc.ATTR_MODELWATCH_FAILURE_CLASS, failure.failureClass);
+      this.put(span, sc.ATTR_MODELWATCH_FAILURE_ORIGIN, failure.origin);
+      this.put(span, sc.ATTR_ERROR_TYPE, failure.errorType);
     }
     const model = modelColumnsFor(this.request.provider, this.request.requestModel, this.responseModel);
     if (model !== undefined) {
-      a[sc.ATTR_MODELWATCH_MODEL_FAMILY] = model.family;
-      a[sc.ATTR_MODELWATCH_MODEL_VERSION] = model.version;
-      a[sc.ATTR_MODELWATCH_MODEL_SNAPSHOT] = model.snapshot;
-      if (model.resolved) a[sc.ATTR_MODELWATCH_MODEL_RESOLVED] = model.resolved;
+      this.put(span, sc.ATTR_MODELWATCH_MODEL_FAMILY, model.family);
+      this.put(span, sc.ATTR_MODELWATCH_MODEL_VERSION, model.version);
+      this.put(span, sc.ATTR_MODELWATCH_MODEL_SNAPSHOT, model.snapshot);
+      if (model.resolved) this.put(span, sc.ATTR_MODELWATCH_MODEL_RESOLVED, model.resolved);
     }
     const output = contentAttribute(this.config, 'output', this.outputMessages);
-    if (output !== undefined) a[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = output;
-    return a;
+    if (output !== undefined) this.put(span, sc.ATTR_GEN_AI_OUTPUT_MESSAGES, output);
+  }
+
+  /** Writes one attribute and follows the span's key sequence (attribute-shapes.ts). */
+  private put(span: Span, key: string, value: AttributeValue): void {
+    span.setAttribute(key, value);
+    const shape = this.shape;
+    if (shape !== undefined) this.shape = shape.then(key);
+  }
+
+  private putIfDefined(span: Span, key: string, value: FactValue): void {
+    const recorded = recordable(value);
+    if (recorded !== undefined) this.put(span, key, recorded);
+  }
+
+  /** The request attributes a sampler does not need, written with the end attributes. */
+  private writeRequestParameters(span: Span, request: LlmRequestInfo): void {
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature);
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_TOP_P, request.topP);
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_TOP_K, request.topK);
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, request.maxTokens);
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, request.frequencyPenalty);
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, request.presencePenalty);
+    if (request.stopSequences && request.stopSequences.length > 0) {
+      this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, request.stopSequences);
+    }
+    this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_SEED, request.seed);
+    // The conventions record choice.count only when it differs from the default of 1.
+    if (request.choiceCount !== undefined && request.choiceCount !== 1) {
+      this.putIfDefined(span, sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, request.choiceCount);
+    }
+    // gen_ai.request.stream is conditional "when streaming"; modelwatch.stream is always set so ingest can
+    // split streaming from non-streaming latency without a null bucket.
+    if (request.stream === true) this.put(span, sc.ATTR_GEN_AI_REQUEST_STREAM, true);
+    this.put(span, sc.ATTR_MODELWATCH_STREAM, request.stream === true);
   }
 }
 
@@ -484,10 +527,12 @@ class DeferredSdkSpan implements Span {
   }
   setAttribute(key: string, value: AttributeValue): this {
     this.call.sdkSpan().setAttribute(key, value);
+    this.call.hostWroteAttributes();
     return this;
   }
   setAttributes(attributes: Attributes): this {
     this.call.sdkSpan().setAttributes(attributes);
+    this.call.hostWroteAttributes();
     return this;
   }
   addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {

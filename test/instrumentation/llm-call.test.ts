@@ -3,10 +3,13 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   InMemorySpanExporter,
   SimpleSpanProcessor,
   TracerProvider,
   type ReadableSpan,
+  type Sampler,
   type Span as SdkSpan,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
@@ -364,5 +367,34 @@ describe('startLlmCall: the SDK span, created when first needed', () => {
       ['app.retrying'],
     );
     await t.shutdown();
+  });
+});
+
+describe('startLlmCall: a span the sampler drops', () => {
+  it('reads none of the call facts, exports nothing, and still ends', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = (sampler: Sampler) =>
+      new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const request = { provider: 'openai', operation: 'chat', requestModel: 'gpt-4o' };
+    let reads = 0;
+    const reader = {
+      responseInfo: () => {
+        reads++;
+        return { responseModel: 'gpt-4o-2024-08-06' };
+      },
+    };
+
+    const dropped = startLlmCall(provider(new AlwaysOffSampler()).getTracer('t'), defaults, request);
+    dropped.endWithResult({}, reader);
+    flushPendingLlmSpans();
+    assert.equal(reads, 0, 'the result of a dropped span is not read');
+    assert.equal(exporter.getFinishedSpans().length, 0);
+
+    // The same call with a sampler that keeps it: the reader runs, so the count above means something.
+    const kept = startLlmCall(provider(new AlwaysOnSampler()).getTracer('t'), defaults, request);
+    kept.endWithResult({}, reader);
+    flushPendingLlmSpans();
+    assert.equal(reads, 1);
+    assert.equal(exporter.getFinishedSpans()[0]?.attributes['gen_ai.response.model'], 'gpt-4o-2024-08-06');
   });
 });
