@@ -97,6 +97,7 @@ export async function produce(topic: string, records: readonly OutgoingRecord[])
 export interface ReadRecord {
   partition: number;
   offset: string;
+  key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
 }
@@ -120,7 +121,13 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 20_
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(message.headers ?? {}))
             headers[k] = String(Array.isArray(v) ? v[0] : v);
-          records.push({ partition, offset: message.offset, value: message.value, headers });
+          records.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value,
+            headers,
+          });
           if (records.length >= expected) {
             clearTimeout(timer);
             resolve();

@@ -22,6 +22,7 @@ import {
   kafkaBrokers,
   openEmbeddedStore,
   produce,
+  readTopic,
   uniqueName,
 } from './consumer-test-support.js';
 import { makeTraceRequests, type TraceRequest } from './llm-span-fixtures.js';
@@ -98,6 +99,32 @@ async function groupCaughtUp(topic: string, groupId: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * For a failed count: how many records the topic holds, and where the traces missing from `table` sit in
+ * it (a lost record is then told apart from one never produced, and its partition and offset can be traced
+ * in the children's logs).
+ */
+async function explainMissing(
+  store: Awaited<ReturnType<typeof openEmbeddedStore>>,
+  table: string,
+  service: string,
+  topic: string,
+  requests: readonly TraceRequest[],
+): Promise<string> {
+  const result = await store.handle.client.query({
+    query: `SELECT DISTINCT TraceId FROM ${table} WHERE ServiceName = {s:String}`,
+    query_params: { s: service },
+    format: 'JSONEachRow',
+  });
+  const present = new Set((await result.json<{ TraceId: string }>()).map((row) => row.TraceId));
+  const missing = new Set(requests.map((r) => r.traceId).filter((id) => !present.has(id)));
+  const records = await readTopic(topic, requests.length, 20_000).catch(() => []);
+  const where = records
+    .filter((r) => r.key !== null && missing.has(r.key))
+    .map((r) => `partition ${r.partition} offset ${r.offset}`);
+  return `${table}: ${missing.size} of ${requests.length} traces missing; the topic holds ${records.length} records; missing at: ${missing.size === 0 ? '-' : where.join(', ') || 'not on the topic'}`;
+}
+
 test(
   'SIGKILL at arbitrary points (and right after an insert, before its commit) loses and duplicates nothing',
   { timeout: 240_000 },
@@ -151,14 +178,13 @@ test(
     const store = await openEmbeddedStore(dataDir);
     try {
       const where = 'ServiceName = {s:String}';
-      assert.deepEqual(await countRows(store.handle, TABLE_OTEL_TRACES, where, { s: service }), {
-        rows: 20_000,
-        uniqueSpans: 20_000,
-      });
-      assert.deepEqual(await countRows(store.handle, TABLE_LLM_CALLS, where, { s: service }), {
-        rows: 20_000,
-        uniqueSpans: 20_000,
-      });
+      for (const table of [TABLE_OTEL_TRACES, TABLE_LLM_CALLS]) {
+        const counted = await countRows(store.handle, table, where, { s: service });
+        const expected = { rows: 20_000, uniqueSpans: 20_000 };
+        if (counted.rows !== expected.rows || counted.uniqueSpans !== expected.uniqueSpans) {
+          assert.deepEqual(counted, expected, await explainMissing(store, table, service, topic, requests));
+        }
+      }
       // The rollup's materialized view deduplicated the re-sent blocks too.
       const rollup = await store.handle.client.query({
         query: 'SELECT sum(Calls) AS calls FROM llm_calls_1m WHERE ServiceName = {s:String}',
