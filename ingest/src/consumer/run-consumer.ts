@@ -19,11 +19,17 @@
  *   with 'after' -> skip; inside with 'before' -> collect exactly [from, to] again and insert it with the
  *   same token (ClickHouse drops whatever had landed); above `to` -> new batches as usual. Skipped ranges
  *   get their offsets committed. A crash at any point therefore loses nothing and duplicates nothing.
+ *   (Starting strictly inside a 'before' range cannot follow from one owner's writes, which commit only at
+ *   range ends; it follows from the residual window below, and the records are written again as new ones.)
  * - Rebalances: kafkajs' REBALANCING event fences every worker (the step in flight finishes, no new range
  *   is started), GROUP_JOIN closes workers of revoked partitions (their unwritten records are dropped, the
  *   new owner reads them again) and unfences the rest. The one residual window: an old owner that passed
  *   its fence check and is writing the 'before' row (milliseconds) while the group rebalances, the new owner
- *   syncs and fetches; it needs a rebalance faster than one small insert.
+ *   syncs and fetches; it needs a rebalance faster than one small insert. That late row can name a range the
+ *   new owner cut differently and outrank the new owner's rows (Version follows `to`); an owner starting
+ *   inside it later writes those records again rather than skip them (session 8: skipping could lose records
+ *   the new owner had not written; writing again may duplicate some it had). Closing the window for good
+ *   needs the group generation in the state row, ahead of `to` in the version: not done.
  * - Poison records (undecodable / invalid OTLP) go to `<topic>.dlq` with the error and source coordinates,
  *   acknowledged by Kafka before the range's offsets are committed. Rows ClickHouse rejects for their
  *   content are found by bisecting the batch (halves get their own range tokens, reproducible because the

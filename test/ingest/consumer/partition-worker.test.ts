@@ -45,8 +45,8 @@ async function records(count: number): Promise<ConsumedRecord[]> {
   }));
 }
 
-function worker(writer: SpanRowWriter, pending: PendingBatches | undefined) {
-  const ranges = new Map<number, InsertedRange>();
+function worker(writer: SpanRowWriter, pending: PendingBatches | undefined, recorded?: InsertedRange) {
+  const ranges = new Map<number, InsertedRange>(recorded ? [[0, recorded]] : []);
   const store: InsertedRangeStore = {
     load: async (key) => ranges.get(key.partition) ?? null,
     save: async (key, range) => void ranges.set(key.partition, range),
@@ -70,7 +70,18 @@ function worker(writer: SpanRowWriter, pending: PendingBatches | undefined) {
     resume: () => undefined,
   });
   budget.onRelease(() => partitionWorker.checkResume());
-  return { partitionWorker, commits };
+  return { partitionWorker, commits, ranges };
+}
+
+/** A writer that records each otel_traces token and acknowledges at once. */
+function recordingWriter() {
+  const tokens: string[] = [];
+  const writer: SpanRowWriter = {
+    async writeEncoded(table, _chunks, token) {
+      if (table === 'otel_traces') tokens.push(token);
+    },
+  };
+  return { writer, tokens };
 }
 
 /** Lets the worker's promise chains (state write, insert call) run. */
@@ -135,5 +146,31 @@ describe('PartitionWorker: early batch cuts', () => {
     assert.equal(pending.count, 1);
     await Promise.race([partitionWorker.close(), settle()]);
     assert.equal(pending.count, 0);
+  });
+});
+
+describe('PartitionWorker: the range recorded by an earlier owner', () => {
+  it('starting at a range recorded before its inserts: re-sends exactly that range with its token', async () => {
+    const input = await records(12);
+    const { writer, tokens } = recordingWriter();
+    const { partitionWorker, commits } = worker(writer, undefined, { from: 3, to: 6, phase: 'before' });
+    assert.equal(await partitionWorker.prepare(), true);
+    assert.equal(partitionWorker.take(input.slice(3)), 9);
+    await partitionWorker.flush();
+    assert.deepEqual(tokens, ['t:0:3-6:otel_traces', 't:0:7-11:otel_traces']);
+    assert.deepEqual(commits, [7, 12]);
+  });
+
+  it('starting inside a range recorded before its inserts (an earlier owner wrote it late): writes every record from there', async () => {
+    // The committed offset (5) is inside the recorded range [0, 9]: the next owner had cut and committed
+    // its own ranges up to 4 before the earlier owner's late row landed. Nothing says 5..9 were written.
+    const input = await records(12);
+    const { writer, tokens } = recordingWriter();
+    const { partitionWorker, commits } = worker(writer, undefined, { from: 0, to: 9, phase: 'before' });
+    assert.equal(await partitionWorker.prepare(), true);
+    assert.equal(partitionWorker.take(input.slice(5)), 7);
+    await partitionWorker.flush();
+    assert.deepEqual(tokens, ['t:0:5-11:otel_traces'], 'records 5..9 are written, not skipped');
+    assert.deepEqual(commits, [12]);
   });
 });
