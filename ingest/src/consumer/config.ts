@@ -64,10 +64,16 @@ export interface ConsumerConfig {
   sessionTimeoutMs: number;
   /**
    * TEST ONLY — MODELWATCH_TEST_CRASH_AFTER_INSERT=n: SIGKILL this process right after the n-th batch insert
-   * was acknowledged by ClickHouse and before its offsets are committed (the worst moment for exactly-once).
-   * Used by the kill tests; never set it in production. @default undefined (off)
+   * was acknowledged by ClickHouse and before its offsets are committed (the worst moment for exactly-once),
+   * once no other engine statement runs (test-kill-hooks.ts). Used by the kill tests; never set it in
+   * production. @default undefined (off)
    */
   testCrashAfterInsert: number | undefined;
+  /**
+   * TEST ONLY — MODELWATCH_TEST_KILL_ON_SIGUSR2=true: SIGUSR2 makes this process SIGKILL itself at the next
+   * moment no engine statement runs (test-kill-hooks.ts). Never set it in production. @default false
+   */
+  testKillOnSigusr2: boolean;
 }
 
 const boolean = (fallback: boolean) =>
@@ -116,6 +122,7 @@ export const consumerEnvSchema = z
     MODELWATCH_CONSUMER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
     MODELWATCH_KAFKA_SESSION_TIMEOUT_MS: positiveInt(30_000),
     MODELWATCH_TEST_CRASH_AFTER_INSERT: z.coerce.number().int().positive().optional(),
+    MODELWATCH_TEST_KILL_ON_SIGUSR2: boolean(false),
   })
   .refine((e) => e.MODELWATCH_CONSUMER_RETRY_MIN_MS <= e.MODELWATCH_CONSUMER_RETRY_MAX_MS, {
     message: 'must not exceed MODELWATCH_CONSUMER_RETRY_MAX_MS',
@@ -156,5 +163,6 @@ export function consumerConfigFromEnv(env: NodeJS.ProcessEnv): ConsumerConfig {
     shutdownTimeoutMs: e.MODELWATCH_CONSUMER_SHUTDOWN_TIMEOUT_MS,
     sessionTimeoutMs: e.MODELWATCH_KAFKA_SESSION_TIMEOUT_MS,
     testCrashAfterInsert: e.MODELWATCH_TEST_CRASH_AFTER_INSERT,
+    testKillOnSigusr2: e.MODELWATCH_TEST_KILL_ON_SIGUSR2,
   };
 }

@@ -73,7 +73,7 @@ export interface PartitionWorkerDeps {
   pause(): void;
   resume(): void;
   /** Called once per batch right after ClickHouse acknowledged its inserts, before state/commit (test hook). */
-  afterInsert?(): void;
+  afterInsert?(): void | Promise<void>;
 }
 
 interface Entry {
@@ -465,7 +465,7 @@ export class PartitionWorker {
       );
       await this.#step('insert', () => this.#insertBisecting(table, entries, `${base}:${table}`, rejected));
     }
-    this.#deps.afterInsert?.();
+    await this.#deps.afterInsert?.();
     if (rejected.size > 0) {
       const letters = [...rejected.values()];
       await this.#step('dlq', () => this.#deps.sendToDlq(letters));

@@ -61,6 +61,7 @@ import { MemoryBudget } from './memory-budget.js';
 import { PendingBatches } from './pending-batches.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { PartitionWorker, type DeadLetter, type PartitionStats } from './partition-worker.js';
+import { KillWhenEngineIdle } from './test-kill-hooks.js';
 
 export type { PartitionStats } from './partition-worker.js';
 
@@ -144,8 +145,14 @@ export async function startConsumer(
       ? await openEngineSessions(clickhouse, config.maxConcurrentInserts + 1)
       : undefined;
   const [stateSession, ...insertSessions] = sessions?.sessions ?? [];
+  // TEST ONLY (the kill tests): crashes wait until no engine statement runs (test-kill-hooks.ts).
+  const killer =
+    config.testCrashAfterInsert !== undefined || config.testKillOnSigusr2
+      ? new KillWhenEngineIdle()
+      : undefined;
+  const engineWriter = options.writer ?? new ClickHouseSpanWriter(insertSessions);
   const writer = limitConcurrency(
-    options.writer ?? new ClickHouseSpanWriter(insertSessions),
+    killer ? killer.writer(engineWriter) : engineWriter,
     config.maxConcurrentInserts,
   );
   let store = options.rangeStore;
@@ -159,7 +166,8 @@ export async function startConsumer(
     }
     store = clickHouseStore;
   }
-  const rangeStore = store;
+  const rangeStore = killer ? killer.store(store) : store;
+  if (killer && config.testKillOnSigusr2) process.on('SIGUSR2', () => killer.request());
   const dlqTopic = dlqTopicFor(config.topic);
   const workers = new Map<number, PartitionWorker>();
   const budget = new MemoryBudget(config.maxBufferedBytes);
@@ -289,16 +297,17 @@ export async function startConsumer(
           if (!stopping) consumer.resume(topicPartitions);
         },
         afterInsert:
-          config.testCrashAfterInsert === undefined
+          config.testCrashAfterInsert === undefined || killer === undefined
             ? undefined
             : () => {
                 insertsSeen++;
-                if (insertsSeen === config.testCrashAfterInsert) {
-                  // TEST ONLY (MODELWATCH_TEST_CRASH_AFTER_INSERT): the worst moment — rows written, nothing
-                  // committed, state still 'before'.
-                  log.warn({ insertsSeen }, 'test hook: SIGKILL after insert, before commit');
-                  process.kill(process.pid, 'SIGKILL');
-                }
+                if (insertsSeen !== config.testCrashAfterInsert) return;
+                // TEST ONLY (MODELWATCH_TEST_CRASH_AFTER_INSERT): the worst moment — rows written, nothing
+                // committed, state still 'before'. This batch goes no further; the kill follows once the
+                // other partitions' statements in flight have finished.
+                log.warn({ insertsSeen }, 'test hook: SIGKILL after insert, before commit');
+                killer.request();
+                return new Promise<never>(() => undefined);
               },
       });
       workers.set(partition, worker);
