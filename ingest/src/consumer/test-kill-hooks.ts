@@ -6,10 +6,10 @@
  * and the engine records an insert's deduplication token before the insert (its materialized views' parts
  * included) is committed. A SIGKILL in between leaves the token without the rows, and the replay of that
  * range is then dropped as a duplicate: measured with the engine alone (scripts/experiments/
- * chdb-dedup-crash.mjs), 2 of 200 kills that landed during inserts lost a block. That window belongs to the engine (a ClickHouse server
- * does not die with the consumer); the kill tests check the consumer's own crash points, so they kill at
- * any moment when no engine statement is running: between steps, during Kafka calls, while batches are
- * cut. Statements that would start after the kill was asked for wait for it instead.
+ * chdb-dedup-crash.mjs), 2 of 200 kills that landed during inserts lost a block. That window belongs to the
+ * engine (a ClickHouse server does not die with the consumer); the kill tests check the consumer's own crash
+ * points, so they kill at any moment when no engine statement is running: between steps, during Kafka
+ * calls, while batches are cut. Statements that would start after the kill was asked for wait for it.
  */
 import type { SpanRowWriter } from '../clickhouse/insert-rows.js';
 import type { InsertedRangeStore } from './inserted-range-store.js';
