@@ -24,7 +24,7 @@ const FIXED_SIZES: Readonly<Record<string, number>> = {
   'DateTime64(9)': 8,
 };
 
-class BlockReader {
+export class BlockReader {
   pos = 0;
   constructor(readonly buf: Uint8Array) {}
 

@@ -19,6 +19,10 @@ export interface ConsumerTotals {
   batchesWritten: number;
   dlqRecords: number;
   retries: number;
+  /** Rows the embedded engine had lost in a crash, put back when their range was replayed (replay-repair.ts). */
+  rowsRestored: number;
+  /** llm_calls_1m minutes rebuilt from llm_calls after a crash (replay-repair.ts). */
+  rollupGroupsRebuilt: number;
 }
 
 export type RetryStage = 'dlq' | 'state' | 'insert' | 'commit' | 'load';
@@ -32,6 +36,8 @@ export class ConsumerMetrics {
     batchesWritten: 0,
     dlqRecords: 0,
     retries: 0,
+    rowsRestored: 0,
+    rollupGroupsRebuilt: 0,
   };
   readonly #recordsConsumed: Counter<'topic'>;
   readonly #rowsWritten: Counter<'table'>;
@@ -39,6 +45,8 @@ export class ConsumerMetrics {
   readonly #batchDuration: Histogram<'topic'>;
   readonly #dlqRecords: Counter<'error_code'>;
   readonly #retries: Counter<'stage'>;
+  readonly #rowsRestored: Counter<'table'>;
+  readonly #rollupGroupsRebuilt: Counter;
 
   constructor(
     sources: { lag: () => PartitionLag[]; bufferedBytes: () => number; pausedPartitions: () => number },
@@ -80,6 +88,17 @@ export class ConsumerMetrics {
       name: 'modelwatch_consumer_retries_total',
       help: 'Retries after a retriable failure, by stage (dlq, state, insert, commit, load).',
       labelNames: ['stage'],
+      registers,
+    });
+    this.#rowsRestored = new Counter({
+      name: 'modelwatch_consumer_rows_restored_total',
+      help: 'Rows the embedded engine lost in a crash (its deduplication token stored, the rows not), written again when their range was replayed.',
+      labelNames: ['table'],
+      registers,
+    });
+    this.#rollupGroupsRebuilt = new Counter({
+      name: 'modelwatch_consumer_rollup_groups_rebuilt_total',
+      help: 'llm_calls_1m rows (minute x provider x model x service x environment) rebuilt from llm_calls after the embedded engine lost their part in a crash.',
       registers,
     });
     new Gauge({
@@ -134,6 +153,16 @@ export class ConsumerMetrics {
   deadLettered(errorCode: string): void {
     this.totals.dlqRecords++;
     this.#dlqRecords.inc({ error_code: errorCode });
+  }
+
+  rowsRestored(table: 'otel_traces' | 'llm_calls', count: number): void {
+    this.totals.rowsRestored += count;
+    this.#rowsRestored.inc({ table }, count);
+  }
+
+  rollupGroupsRebuilt(count: number): void {
+    this.totals.rollupGroupsRebuilt += count;
+    this.#rollupGroupsRebuilt.inc(count);
   }
 
   retried(stage: RetryStage): void {

@@ -7,8 +7,9 @@
  *   1. dead-letter the poison records of the range            (Kafka, acks=all)
  *   2. state := {range, 'before'}                             (modelwatch_consumer_state)
  *   3. insert otel_traces, then llm_calls, token topic:partition:from-to:table
- *   4. state := {range, 'after'}
- *   5. commit offset to+1
+ *   4. a replayed range only, embedded engine: check its rows are there (replay-repair.ts)
+ *   5. state := {range, 'after'}
+ *   6. commit offset to+1
  * Every step is idempotent, so a retriable failure retries the step (same token) after a backoff, with the
  * partition paused so nothing more is fetched for it.
  */
@@ -27,6 +28,7 @@ import { decodeRecord, type DecodedRecord, type PoisonRecord, type RecordHeaders
 import type { InsertedRange, InsertedRangeStore, PartitionKey } from './inserted-range-store.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { PendingBatches } from './pending-batches.js';
+import type { ReplayRepair } from './replay-repair.js';
 
 /** A record as the worker needs it (kafkajs offsets are decimal strings; ours stay below 2^53). */
 export interface ConsumedRecord {
@@ -72,6 +74,11 @@ export interface PartitionWorkerDeps {
   commit(nextOffset: number): Promise<void>;
   pause(): void;
   resume(): void;
+  /**
+   * Embedded engine only: after a replayed range (the one recorded 'before' at assignment) was inserted
+   * again, puts back rows a crash lost with their token kept (replay-repair.ts).
+   */
+  replayRepair?: ReplayRepair;
   /** Called once per batch right after ClickHouse acknowledged its inserts, before state/commit (test hook). */
   afterInsert?(): void | Promise<void>;
 }
@@ -464,6 +471,18 @@ export class PartitionWorker {
         (e) => e.decoded.kind === 'rows' && rowsOf(e.decoded, table).length > 0,
       );
       await this.#step('insert', () => this.#insertBisecting(table, entries, `${base}:${table}`, rejected));
+    }
+    const replayRepair = this.#deps.replayRepair;
+    if (batch.replayTo !== undefined && replayRepair !== undefined) {
+      const written = (table: SpanTable) =>
+        batch.entries
+          .filter((e) => e.decoded.kind === 'rows' && !rejected.has(e.offset))
+          .map((e) => rowsOf(e.decoded as DecodedRecord, table));
+      const rows = {
+        [TABLE_OTEL_TRACES]: written(TABLE_OTEL_TRACES),
+        [TABLE_LLM_CALLS]: written(TABLE_LLM_CALLS),
+      };
+      await this.#step('insert', async () => void (await replayRepair.repair(base, rows)));
     }
     await this.#deps.afterInsert?.();
     if (rejected.size > 0) {

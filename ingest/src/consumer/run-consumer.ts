@@ -57,6 +57,8 @@ import {
 import type { ConsumerConfig } from './config.js';
 import { ConsumerMetrics, type ConsumerTotals } from './consumer-metrics.js';
 import { ClickHouseInsertedRangeStore, type InsertedRangeStore } from './inserted-range-store.js';
+import { gateLlmCallInserts, InsertGate } from './insert-gate.js';
+import { clientStatements, EmbeddedReplayRepair, type ReplayRepair } from './replay-repair.js';
 import { MemoryBudget } from './memory-budget.js';
 import { PendingBatches } from './pending-batches.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
@@ -151,10 +153,16 @@ export async function startConsumer(
       ? new KillWhenEngineIdle()
       : undefined;
   const engineWriter = options.writer ?? new ClickHouseSpanWriter(insertSessions);
-  const writer = limitConcurrency(
+  const limitedWriter = limitConcurrency(
     killer ? killer.writer(engineWriter) : engineWriter,
     config.maxConcurrentInserts,
   );
+  // The embedded engine can lose a crashed insert's rows while keeping its token: replays are checked
+  // (replay-repair.ts), and the rollup check needs llm_calls inserts gated (insert-gate.ts).
+  const repairsReplays =
+    clickhouse?.mode === 'embedded' && options.writer === undefined && stateSession !== undefined;
+  const gate = repairsReplays ? new InsertGate() : undefined;
+  const writer = gate ? gateLlmCallInserts(limitedWriter, gate) : limitedWriter;
   let store = options.rangeStore;
   if (store === undefined) {
     const clickHouseStore = new ClickHouseInsertedRangeStore(stateSession as EngineSession);
@@ -194,6 +202,18 @@ export async function startConsumer(
   budget.onRelease(() => {
     for (const worker of workers.values()) worker.checkResume();
   });
+  const replayRepair: ReplayRepair | undefined =
+    gate && stateSession
+      ? new EmbeddedReplayRepair({
+          statements: killer
+            ? killer.statements(clientStatements(stateSession.client))
+            : clientStatements(stateSession.client),
+          writer,
+          gate,
+          logger: log,
+          metrics,
+        })
+      : undefined;
 
   const kafka = new Kafka(
     kafkaClientConfig(
@@ -278,6 +298,7 @@ export async function startConsumer(
         key: { groupId: config.groupId, topic: config.topic, partition },
         writer,
         store: rangeStore,
+        replayRepair,
         budget,
         pending,
         metrics,

@@ -4,15 +4,16 @@
  *
  * Why the kill waits until no engine statement runs: with the embedded engine this process IS the database,
  * and the engine records an insert's deduplication token before the insert (its materialized views' parts
- * included) is committed. A SIGKILL in between leaves the token without the rows, and the replay of that
- * range is then dropped as a duplicate: measured with the engine alone (scripts/experiments/
- * chdb-dedup-crash.mjs), 2 of 200 kills that landed during inserts lost a block. That window belongs to the
- * engine (a ClickHouse server does not die with the consumer); the kill tests check the consumer's own crash
- * points, so they kill at any moment when no engine statement is running: between steps, during Kafka
- * calls, while batches are cut. Statements that would start after the kill was asked for wait for it.
+ * included) is committed. A SIGKILL in between leaves the token without the rows (scripts/experiments/
+ * chdb-dedup-crash.mjs: 2 of 200 kills during inserts). The consumer puts such rows back when it replays the
+ * range (replay-repair.ts), which replay-repair.integration.test.ts checks deterministically. The CI kill test
+ * kills at moments no engine statement runs (between steps, during Kafka calls, while batches are cut) so
+ * that what it checks does not depend on where a random kill lands; statements that would start after the
+ * kill was asked for wait for it. Its stress mode (MODELWATCH_TEST_RAW_KILLS) kills from outside instead.
  */
 import type { SpanRowWriter } from '../clickhouse/insert-rows.js';
 import type { InsertedRangeStore } from './inserted-range-store.js';
+import type { RepairStatements } from './replay-repair.js';
 
 export class KillWhenEngineIdle {
   #running = 0;
@@ -37,6 +38,13 @@ export class KillWhenEngineIdle {
     return {
       load: (key) => this.#run(() => store.load(key)),
       save: (key, range) => this.#run(() => store.save(key, range)),
+    };
+  }
+
+  statements(statements: RepairStatements): RepairStatements {
+    return {
+      select: (query, params) => this.#run(() => statements.select(query, params)),
+      run: (...args) => this.#run(() => statements.run(...args)),
     };
   }
 

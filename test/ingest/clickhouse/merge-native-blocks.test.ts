@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeNativeBlocks } from '../../../ingest/src/clickhouse/merge-native-blocks.js';
+import { readStringColumns } from '../../../ingest/src/clickhouse/native-block-columns.js';
 import { blockMapOf } from '../../../ingest/src/clickhouse/native-block.js';
 import type { LlmCallRow, OtelTraceRow } from '../../../ingest/src/clickhouse/rows.js';
 import { LLM_CALLS_COLUMNS, OTEL_TRACES_COLUMNS } from '../../../ingest/src/clickhouse/insert-rows.js';
@@ -96,5 +97,30 @@ describe('mergeNativeBlocks', () => {
     const llm = encodeLlmCallRows([llmCallRow(1_790_000_000_000)]);
     assert.throws(() => mergeNativeBlocks([trace, llm]), /different columns/);
     assert.throws(() => mergeNativeBlocks([trace, trace.subarray(0, trace.length - 3)]), RangeError);
+  });
+});
+
+describe('readStringColumns', () => {
+  it('reads the span keys back out of both tables’ blocks, past maps, arrays and arrays of maps', () => {
+    const rows = Array.from({ length: 6 }, (_, i) => traceRow(i, i % 3, i % 2));
+    assert.deepEqual(
+      readStringColumns(encodeTraceRows(rows), ['TraceId', 'SpanId']),
+      rows.map((row) => [row.TraceId, row.SpanId]),
+    );
+    const calls: LlmCallRow[] = Array.from({ length: 4 }, (_, i) =>
+      llmCallRow(1_790_000_000_000 + i, { SpanId: `s${i}`, FinishReasons: ['stop'] }),
+    );
+    assert.deepEqual(
+      readStringColumns(encodeLlmCallRows(calls), ['SpanId', 'TraceId']),
+      calls.map((row) => [row.SpanId, row.TraceId]),
+    );
+    assert.deepEqual(readStringColumns(new Uint8Array(0), ['TraceId']), []);
+  });
+
+  it('refuses a column that is missing or not a String, and a block cut short', () => {
+    const block = encodeTraceRows([traceRow(1, 1, 1)]);
+    assert.throws(() => readStringColumns(block, ['NoSuchColumn']), /no column NoSuchColumn/);
+    assert.throws(() => readStringColumns(block, ['Duration']), /Duration is UInt64, not String/);
+    assert.throws(() => readStringColumns(block.subarray(0, block.length - 3), ['TraceId']), RangeError);
   });
 });
