@@ -74,6 +74,12 @@ export interface ConsumerConfig {
    * moment no engine statement runs (test-kill-hooks.ts). Never set it in production. @default false
    */
   testKillOnSigusr2: boolean;
+  /**
+   * TEST ONLY — MODELWATCH_TEST_KILL_INSIDE_INSERTS=true (with the above): the kill lands inside the next
+   * insert instead, at a random moment of it, where the embedded engine can lose the block (the kill tests'
+   * stress mode; replay-repair.ts). @default false
+   */
+  testKillInsideInserts: boolean;
 }
 
 const boolean = (fallback: boolean) =>
@@ -123,6 +129,7 @@ export const consumerEnvSchema = z
     MODELWATCH_KAFKA_SESSION_TIMEOUT_MS: positiveInt(30_000),
     MODELWATCH_TEST_CRASH_AFTER_INSERT: z.coerce.number().int().positive().optional(),
     MODELWATCH_TEST_KILL_ON_SIGUSR2: boolean(false),
+    MODELWATCH_TEST_KILL_INSIDE_INSERTS: boolean(false),
   })
   .refine((e) => e.MODELWATCH_CONSUMER_RETRY_MIN_MS <= e.MODELWATCH_CONSUMER_RETRY_MAX_MS, {
     message: 'must not exceed MODELWATCH_CONSUMER_RETRY_MAX_MS',
@@ -164,5 +171,6 @@ export function consumerConfigFromEnv(env: NodeJS.ProcessEnv): ConsumerConfig {
     sessionTimeoutMs: e.MODELWATCH_KAFKA_SESSION_TIMEOUT_MS,
     testCrashAfterInsert: e.MODELWATCH_TEST_CRASH_AFTER_INSERT,
     testKillOnSigusr2: e.MODELWATCH_TEST_KILL_ON_SIGUSR2,
+    testKillInsideInserts: e.MODELWATCH_TEST_KILL_INSIDE_INSERTS,
   };
 }

@@ -24,7 +24,7 @@ import { TupleParam, type ClickHouseClient } from '@clickhouse/client';
 import { toIngestError } from '../clickhouse/errors.js';
 import type { EncodedChunk, SpanRowWriter, SpanTable } from '../clickhouse/insert-rows.js';
 import { readStringColumns } from '../clickhouse/native-block-columns.js';
-import { IngestError } from '../errors.js';
+import { errorMessage, IngestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   TABLE_LLM_CALLS,
@@ -121,8 +121,8 @@ export class EmbeddedReplayRepair implements ReplayRepair {
   readonly #views = new Map<string, Promise<ViewQuery>>();
 
   /**
-   * `statements`: an engine session's (clientStatements). `writer`: the consumer's writer, its llm_calls inserts
-   * gated by `gate` (gateLlmCallInserts).
+   * `statements`: an engine session's (clientStatements). `writer`: the consumer's writer, its llm_calls
+   * inserts gated by `gate` (gateLlmCallInserts).
    */
   constructor(options: {
     statements: RepairStatements;
@@ -175,7 +175,7 @@ export class EmbeddedReplayRepair implements ReplayRepair {
   ): Promise<number> {
     const withRows = records.filter((record) => record.length > 0);
     if (withRows.length === 0) return 0;
-    const keysByRecord = withRows.map((record) => readStringColumns(record, ['TraceId', 'SpanId']));
+    const keysByRecord = withRows.map((record) => this.#spanKeys(table, record, tokenBase));
     const traceIds = [...new Set(keysByRecord.flatMap((keys) => keys.map(([traceId]) => traceId as string)))];
     traceIdsOut.push(...traceIds);
     const present = new Set(
@@ -211,6 +211,23 @@ export class EmbeddedReplayRepair implements ReplayRepair {
       throw error;
     }
     return rowsMissing;
+  }
+
+  /**
+   * The record's (TraceId, SpanId) pairs. A block that cannot be read back (not one of ours; it was inserted,
+   * so the engine could parse it) is not checked, and says so: holding the partition on it would stop the
+   * partition for good.
+   */
+  #spanKeys(table: SpanTable, record: EncodedChunk, tokenBase: string): string[][] {
+    try {
+      return readStringColumns(record, ['TraceId', 'SpanId']);
+    } catch (error) {
+      this.#logger.error(
+        { range: tokenBase, table, err: errorMessage(error) },
+        'cannot read the span keys of a replayed record; its rows are not checked',
+      );
+      return [];
+    }
   }
 
   /** Re-runs the trace-window view for `traceIds`: min/max per trace, so existing rows are harmless. */

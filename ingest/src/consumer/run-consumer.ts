@@ -175,7 +175,10 @@ export async function startConsumer(
     store = clickHouseStore;
   }
   const rangeStore = killer ? killer.store(store) : store;
-  if (killer && config.testKillOnSigusr2) process.on('SIGUSR2', () => killer.request());
+  if (killer && config.testKillOnSigusr2)
+    process.on('SIGUSR2', () =>
+      config.testKillInsideInserts ? killer.requestInsideNextInsert() : killer.request(),
+    );
   const dlqTopic = dlqTopicFor(config.topic);
   const workers = new Map<number, PartitionWorker>();
   const budget = new MemoryBudget(config.maxBufferedBytes);

@@ -18,6 +18,7 @@ import type { RepairStatements } from './replay-repair.js';
 export class KillWhenEngineIdle {
   #running = 0;
   #requested = false;
+  #insideNextInsert = false;
   readonly #kill: () => void;
 
   constructor(kill: () => void = () => process.kill(process.pid, 'SIGKILL')) {
@@ -30,8 +31,29 @@ export class KillWhenEngineIdle {
     if (this.#running === 0) this.#kill();
   }
 
+  /**
+   * Stress mode (MODELWATCH_TEST_KILL_INSIDE_INSERTS): kills inside the next insert, a random 0-300 ms after
+   * it starts (the embedded engine's inserts take tens to hundreds of ms), or wherever the process is by then;
+   * at the next idle moment when no insert starts within 2 s.
+   */
+  requestInsideNextInsert(): void {
+    this.#insideNextInsert = true;
+    // No insert within 2 s (the consumer caught up): an idle-moment kill, so the kill always comes.
+    setTimeout(() => {
+      if (this.#insideNextInsert) this.request();
+    }, 2000).unref();
+  }
+
   writer(writer: SpanRowWriter): SpanRowWriter {
-    return { writeEncoded: (...args) => this.#run(() => writer.writeEncoded(...args)) };
+    return {
+      writeEncoded: (...args) => {
+        if (this.#insideNextInsert) {
+          this.#insideNextInsert = false;
+          setTimeout(this.#kill, Math.floor(Math.random() * 300));
+        }
+        return this.#run(() => writer.writeEncoded(...args));
+      },
+    };
   }
 
   store(store: InsertedRangeStore): InsertedRangeStore {

@@ -13,7 +13,8 @@
  * chdb-dedup-crash.mjs); the consumer puts such rows back on replay (replay-repair.ts), which
  * replay-repair.integration.test.ts checks deterministically. Until session 8 this test killed anywhere and
  * failed that way in 2 of 21 runs (one of them in CI). Stress mode, not in CI: MODELWATCH_TEST_RAW_KILLS=true
- * SIGKILLs from outside at any moment, MODELWATCH_TEST_KILLS=N kills N times instead of 3.
+ * SIGKILLs from outside at any moment, MODELWATCH_TEST_KILL_INSIDE_INSERTS=true has the child kill itself
+ * inside its next insert, MODELWATCH_TEST_KILLS=N kills N times instead of 3.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -147,6 +148,7 @@ test(
     // to SIGKILL from outside at any moment, inside the engine's inserts too (replay-repair.ts's case).
     const kills = Number(process.env.MODELWATCH_TEST_KILLS ?? 3);
     const rawKills = process.env.MODELWATCH_TEST_RAW_KILLS === 'true';
+    const insideInserts = process.env.MODELWATCH_TEST_KILL_INSIDE_INSERTS === 'true';
     const per = Math.ceil(requests.length / (kills + 1));
     const chunks: TraceRequest[][] = Array.from({ length: kills + 1 }, (_, i) =>
       requests.slice(i * per, (i + 1) * per),
@@ -178,6 +180,7 @@ test(
       const child = startChild(topic, groupId, {
         MODELWATCH_BATCH_MAX_SPANS: batchSpans[i % batchSpans.length] ?? '600',
         MODELWATCH_TEST_KILL_ON_SIGUSR2: 'true',
+        MODELWATCH_TEST_KILL_INSIDE_INSERTS: String(insideInserts),
       });
       await child.ready;
       const producing = send(chunk);
