@@ -9,7 +9,8 @@
  * range (replay-repair.ts), which replay-repair.integration.test.ts checks deterministically. The CI kill test
  * kills at moments no engine statement runs (between steps, during Kafka calls, while batches are cut) so
  * that what it checks does not depend on where a random kill lands; statements that would start after the
- * kill was asked for wait for it. Its stress mode (MODELWATCH_TEST_RAW_KILLS) kills from outside instead.
+ * kill was asked for wait for it. Its stress modes kill from outside (MODELWATCH_TEST_RAW_KILLS, in the test)
+ * or inside the next insert (requestInsideNextInsert).
  */
 import type { SpanRowWriter } from '../clickhouse/insert-rows.js';
 import type { InsertedRangeStore } from './inserted-range-store.js';
