@@ -109,8 +109,12 @@ interface GroupCount {
 /** How long a check waits for a mutation left by an earlier crash before it gives up and is retried. */
 const MUTATION_WAIT_MS = 30_000;
 
-const groupKey = (row: GroupCount): string =>
-  JSON.stringify([row.Minute, ...ROLLUP_GROUP.map((column) => row[column])]);
+/** A group's minute and grouping columns, in the rollup's key order. */
+const groupValues = (row: GroupCount): string[] => [row.Minute, ...ROLLUP_GROUP.map((column) => row[column])];
+const groupKey = (row: GroupCount): string => JSON.stringify(groupValues(row));
+/** Groups as the `{groups:Array(Tuple(…))}` query parameter. */
+const groupsParam = (rows: readonly GroupCount[]): TupleParam[] =>
+  rows.map((row) => new TupleParam(groupValues(row)));
 
 export class EmbeddedReplayRepair implements ReplayRepair {
   readonly #statements: RepairStatements;
@@ -257,27 +261,21 @@ export class EmbeddedReplayRepair implements ReplayRepair {
       { traceIds },
     );
     if (touched.length === 0) return 0;
-    const groupsParam = touched.map(
-      (row) => new TupleParam([row.Minute, ...ROLLUP_GROUP.map((column) => row[column])]),
-    );
     const groupFilter = `(Minute, ${ROLLUP_GROUP.join(', ')}) IN {groups:Array(Tuple(DateTime, String, String, String, String, String))}`;
     const rolledUp = new Map(
       (
         await this.#select<GroupCount>(
           `SELECT Minute, ${ROLLUP_GROUP.join(', ')}, sum(Calls) AS Calls FROM ${TABLE_LLM_CALLS_1M}
            WHERE ${groupFilter} GROUP BY Minute, ${ROLLUP_GROUP.join(', ')}`,
-          { groups: groupsParam },
+          { groups: groupsParam(touched) },
         )
       ).map((row) => [groupKey(row), Number(row.Calls)]),
     );
     const short = touched.filter((row) => (rolledUp.get(groupKey(row)) ?? 0) < Number(row.Calls));
     if (short.length === 0) return 0;
-    const shortParam = short.map(
-      (row) => new TupleParam([row.Minute, ...ROLLUP_GROUP.map((column) => row[column])]),
-    );
     await this.#run(
       `ALTER TABLE ${TABLE_LLM_CALLS_1M} DELETE WHERE ${groupFilter}`,
-      { groups: shortParam },
+      { groups: groupsParam(short) },
       {
         mutations_sync: '1',
       },
@@ -286,7 +284,7 @@ export class EmbeddedReplayRepair implements ReplayRepair {
     await this.#run(
       `INSERT INTO ${TABLE_LLM_CALLS_1M} (${view.columns.join(', ')})
        SELECT * FROM (${view.select}) WHERE ${groupFilter}`,
-      { groups: shortParam },
+      { groups: groupsParam(short) },
     );
     return short.length;
   }
