@@ -38,17 +38,25 @@ type ModelwatchPackage = typeof import('@modelwatch/instrumentation');
  * too. `source: true` measures the TypeScript source as tsx transforms it (which adds a `__name` helper
  * call to every closure it creates, a few µs per call that users never pay).
  */
-export async function loadModelwatch(source: boolean): Promise<{ module: ModelwatchPackage; label: string }> {
+export async function loadModelwatch(
+  source: boolean,
+  { build = true }: { build?: boolean } = {},
+): Promise<{ module: ModelwatchPackage; label: string }> {
   if (source)
     return { module: await import('@modelwatch/instrumentation'), label: 'TypeScript source via tsx' };
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-b', 'instrumentation'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('tsc -b instrumentation failed; fix the build or pass --source');
+  if (build) buildInstrumentation();
   const module = (await import(
     new URL('../../instrumentation/dist/index.js', import.meta.url).href
   )) as ModelwatchPackage;
   return { module, label: 'compiled package (instrumentation/dist)' };
+}
+
+/** `tsc -b instrumentation`: the compiled package the benchmarks load, brought up to date with the source. */
+export function buildInstrumentation(): void {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-b', 'instrumentation'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('tsc -b instrumentation failed; fix the build or pass --source');
 }
 
 /** What an arm's spans carried, to show the two instrumentations did comparable (or more) work. */
@@ -124,7 +132,11 @@ export async function startSimulatorProcess(
   };
 }
 
-export type ArmName = 'baseline' | 'modelwatch' | 'contrib';
+/**
+ * `control` is a second uninstrumented arm on its own copy (openai-overhead.bench.ts): what it "adds" over
+ * the baseline is the measurement's own noise and copy bias, shown next to the instrumentations' figures.
+ */
+export type ArmName = 'baseline' | 'modelwatch' | 'contrib' | 'control';
 
 export interface Arm {
   name: ArmName;
@@ -161,14 +173,31 @@ function clientFactory(module: OpenAIModule): (baseURL: string) => OpenAI {
   return (baseURL) => new module.OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 });
 }
 
-/** The three arms, each with its own `openai-v6` copy, patched once here for the whole run. */
-export function createArms(modelwatch: ModelwatchPackage): Arms {
+/** The arms every benchmark has; `control` is added on request. */
+export const ARM_NAMES: readonly ArmName[] = ['baseline', 'modelwatch', 'contrib'];
+
+/**
+ * The arms, each with its own `openai-v6` copy, patched once here for the whole run: `ARM_NAMES`, plus
+ * `control` when `loadOrder` names it.
+ *
+ * `loadOrder` is the order the copies are required in. It is not neutral: with 100-chunk streams,
+ * whichever instrumented copy was loaded first spent more CPU per call in 10 runs of 10 (ours loaded
+ * before contrib: 1.15-1.6× contrib's added CPU; contrib first: 0.49-1.25×), and three UNinstrumented
+ * copies differed by up to 25 % of a call's CPU within one run. V8 keeps feedback and optimised code per
+ * copy, so one process's copies do not run the same machine code. openai-overhead.bench.ts therefore runs
+ * the load orders in separate processes (forks) and pools them.
+ */
+export function createArms(modelwatch: ModelwatchPackage, loadOrder: readonly ArmName[] = ARM_NAMES): Arms {
   // The context manager a service gets from NodeSDK (or modelwatch's register()): the instrumentations'
   // context.with() is real work, as in production, and the baseline's calls run under it too.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const baselineModule = freshOpenAIv6();
-  const oursModule = freshOpenAIv6();
-  const contribModule = freshOpenAIv6();
+  if (new Set(loadOrder).size !== loadOrder.length || ARM_NAMES.some((name) => !loadOrder.includes(name)))
+    throw new Error(`load order must name each of ${ARM_NAMES.join(', ')} once (and control at most once)`);
+  const copies = new Map(loadOrder.map((name) => [name, freshOpenAIv6()]));
+  const baselineModule = copies.get('baseline')!;
+  const oursModule = copies.get('modelwatch')!;
+  const contribModule = copies.get('contrib')!;
+  const controlModule = copies.get('control');
 
   const oursExporter = new DroppingExporter();
   const oursProvider = tracerProvider(oursExporter);
@@ -192,6 +221,8 @@ export function createArms(modelwatch: ModelwatchPackage): Arms {
     { name: 'modelwatch', newClient: clientFactory(oursModule), tally: () => oursExporter.tally },
     { name: 'contrib', newClient: clientFactory(contribModule), tally: () => contribExporter.tally },
   ];
+  if (controlModule)
+    arms.push({ name: 'control', newClient: clientFactory(controlModule), tally: () => undefined });
   return {
     arms,
     openaiVersion,

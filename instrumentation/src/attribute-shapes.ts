@@ -26,9 +26,26 @@ let shapeNodes = 0;
 export class AttributeShape {
   warmed = false;
   private readonly next = new Map<string, AttributeShape>();
+  /**
+   * The step taken last from here. Spans of one kind take the same keys in the same order, and the keys are
+   * the constants' own strings, so one identity check answers almost every step; the Map's string hashing
+   * and probing was ~1.7 µs of CPU per call for ~21 keys (session 10 profile, 16 JSON calls in flight).
+   */
+  private lastKey: string | undefined = undefined;
+  private lastChild: AttributeShape | undefined = undefined;
 
   /** The sequence with `key` appended; undefined once the tree is full (the span is then not followed). */
   then(key: string): AttributeShape | undefined {
+    if (key === this.lastKey) return this.lastChild;
+    const child = this.child(key);
+    if (child !== undefined) {
+      this.lastKey = key;
+      this.lastChild = child;
+    }
+    return child;
+  }
+
+  private child(key: string): AttributeShape | undefined {
     let child = this.next.get(key);
     if (child === undefined) {
       if (shapeNodes >= MAX_SHAPE_NODES) return undefined;

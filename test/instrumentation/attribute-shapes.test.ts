@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { AttributeShape } from '../../instrumentation/src/attribute-shapes.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -34,5 +35,22 @@ describe('SDK span attributes stay in V8 fast mode (attribute-shapes.ts)', () =>
       report.spans.slice(1).map((span) => span.fast),
       [true, true],
     );
+  });
+});
+
+describe('AttributeShape.then', () => {
+  it('answers one node per key sequence, whichever key was followed last', () => {
+    const root = new AttributeShape();
+    const a = root.then('gen_ai.operation.name');
+    const b = root.then('gen_ai.provider.name');
+    assert.ok(a && b);
+    assert.notEqual(a, b);
+    // Back to the first key after another one (the last-step shortcut then misses), then repeated (it hits).
+    assert.equal(root.then('gen_ai.operation.name'), a);
+    assert.equal(root.then('gen_ai.operation.name'), a);
+    // A key equal in content but built at run time is the same step.
+    assert.equal(root.then(['gen_ai', 'provider', 'name'].join('.')), b);
+    assert.equal(a.then('x'), a.then('x'));
+    assert.notEqual(a.then('x'), b.then('x'));
   });
 });
