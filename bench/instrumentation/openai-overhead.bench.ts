@@ -37,7 +37,7 @@
  *   the same for every arm, and excluding each run's first call removes a cost only modelwatch could shift
  *   onto the others. (The spread did not shrink much: 0.45-1.15× in that mode over the next three runs.)
  * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
- *   round; CPU per call is per batch (including one event-loop turn after the batch, so span work an arm
+ *   round; CPU per call is per batch (including three event-loop turns after the batch, so span work an arm
  *   deferred past its last call is billed to it, not to the next arm), added CPU is the median over rounds
  *   of (arm − baseline in the same round). Latency quantiles pool every call. These modes keep the client's
  *   CPU saturated, so the latency an arm adds there is its CPU per call times the concurrency, wherever the
@@ -287,8 +287,10 @@ async function measureHere(
           }
         };
         await Promise.all(Array.from({ length: mode.concurrency }, worker));
-        // One more turn inside the CPU window: span work an arm deferred past its last call is its own.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Span work an arm deferred past its last call is its own: modelwatch finishes spans two check
+        // phases after a call settles (deferred-span-end.ts), so the window stays open for three. With one
+        // (until session 10), the last calls' span ends were billed to the next arm's batch.
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
         const cpu = process.cpuUsage(cpuBefore);
         const cpuUs = (cpu.user + cpu.system) / BATCH;
         if (round < IN_FLIGHT_WARMUP_ROUNDS) continue;
