@@ -4,7 +4,7 @@
  * processes (forks) that each load the arms' copies of `openai` in a different order, with a control arm
  * (uninstrumented, its own copy) that shows the measurement's noise floor.
  *
- *   npm run bench:instrumentation [-- --forks 8 --calls 3000 --block 100 --run 10 --rounds 100 --batch 64
+ *   npm run bench:instrumentation [-- --forks 8 --calls 3000 --block 100 --run 10 --rounds 300 --batch 64
  *                                    --concurrency 16 --warmup-calls 2048 --no-control --source --mode 'in flight']
  *
  * Target (from the overhead issue): our added median latency ≤ 0.5× contrib's, streaming and not, while our
@@ -23,9 +23,13 @@
  *   compiled package by default (see bench-arms.ts `loadModelwatch`; `--source` for the TS source).
  * - Each arm has its own copy of the `openai-v6` module, patched once for the whole run (bench-arms.ts), so
  *   switching arms touches no prototype and every arm's code stays in the steady state a service runs in.
- * - Sequential modes alternate the arms every `--run` calls (10), rotating which goes first, and measure every
- *   call alone: wall time and CPU time. The first call of each run is not counted, for every arm: it can
- *   carry span work the previous arm deferred past its last call (modelwatch ends spans after the caller
+ * - The arms take turns in the orders of a Williams design (arm-schedule.ts, session 11): each arm runs
+ *   directly after each other arm equally often, and each order starts with an uncounted lead-in turn of its
+ *   first arm. What an arm leaves behind (deferred span work, garbage, its exporter's timer) lands in the
+ *   next turn; the plain rotation used before always put the same arm after the same other one, and the
+ *   control arm, which runs after contrib there, "added" +48-65 µs in the in-flight modes.
+ * - Sequential modes alternate the arms every `--run` calls (10) and measure every call alone: wall time
+ *   and CPU time. The first call of each run is not counted, for every arm: it can carry span work the previous arm deferred past its last call (modelwatch ends spans after the caller
  *   resumed), which would otherwise be billed to the wrong arm. Calls are grouped into blocks of `--block`
  *   counted calls per arm (100), the arms' calls in a block interleaved in time. Added latency = median over
  *   blocks of (the arm's block median − the baseline's median in the same block); added CPU = arm median −
@@ -36,14 +40,16 @@
  *   the 2 ms JSON mode over three runs. Alternating every 10 calls pairs calls a few ms apart; the method is
  *   the same for every arm, and excluding each run's first call removes a cost only modelwatch could shift
  *   onto the others. (The spread did not shrink much: 0.45-1.15× in that mode over the next three runs.)
- * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round, arms rotating each
- *   round; CPU per call is per batch (including three event-loop turns after the batch, so span work an arm
+ * - In-flight modes run `--batch` calls with `--concurrency` workers per arm and round (one order of the
+ *   schedule); CPU per call is per batch (including three event-loop turns after the batch, so span work an arm
  *   deferred past its last call is billed to it, not to the next arm), added CPU is the median over rounds
  *   of (arm − baseline in the same round). Latency quantiles pool every call. These modes keep the client's
  *   CPU saturated, so the latency an arm adds there is its CPU per call times the concurrency, wherever the
  *   work runs (on the caller's path or deferred). 100 rounds, not 30 (session 8): with 30, the same code
  *   measured 0.45-0.84× contrib's in the stream mode across runs; 300 rounds gave 0.58× and a CPU ratio of
- *   0.63×. `--mode 'in flight'` runs only these modes, after 5 warm-up rounds per arm.
+ *   0.63×. 300 by default since session 11: at 100, pooled over the forks, the in-flight intervals were 0.2-0.3
+ *   wide and every verdict there UNSURE; at 300 they are 0.15-0.25 wide (~1 min of run time per 100 rounds).
+ *   `--mode 'in flight'` runs only these modes, after 5 warm-up rounds per arm.
  * - Every mode starts with a discarded warm-up of each arm. Arms are patched once, before anything is measured.
  * - The simulator answers at once unless a mode says `provider N ms` (`--provider-ms`, default 2): then it
  *   takes that long to answer (a stream: to send its first chunk), timed to ~10 µs. Answering at once keeps
@@ -73,9 +79,11 @@ import {
   createArms,
   loadModelwatch,
   startSimulatorProcess,
+  type Arm,
   type ArmName,
   type SpanTally,
 } from './bench-arms.js';
+import { carryOverBalancedOrders } from './arm-schedule.js';
 import { balancedOrders, runForks } from './fork-runner.js';
 import { bootstrapRatioInterval, type ForkDifferences, type RatioInterval } from './ratio-interval.js';
 
@@ -86,7 +94,7 @@ const { values } = parseArgs({
     /** Leave out the control arm (a second uninstrumented copy that shows the noise floor). */
     'no-control': { type: 'boolean', default: false },
     calls: { type: 'string', default: '3000' },
-    rounds: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '300' },
     batch: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
     'long-chunks': { type: 'string', default: '100' },
@@ -235,6 +243,10 @@ async function measureHere(
   const { arms, openaiVersion, shutdown } = createArms(modelwatch, loadOrder);
   const clients = new Map(arms.map((arm) => [arm.name, arm.newClient(sim.baseURL)]));
 
+  // The arms take turns in the orders of a Williams design (arm-schedule.ts): each arm directly follows
+  // each other arm equally often, and each order starts with an uncounted lead-in turn of its first arm.
+  const schedule = carryOverBalancedOrders(arms);
+
   async function runSequential(mode: Mode): Promise<Record<ArmName, Samples>> {
     const samples = emptySamples();
     const calls = Math.ceil((mode.calls * share.calls) / CALLS);
@@ -242,17 +254,19 @@ async function measureHere(
     const runsPerBlock = Math.max(1, Math.round(BLOCK / countedPerRun));
     const warmupBlocks = Math.ceil(Math.min(60, calls / 4) / BLOCK);
     const blocks = warmupBlocks + Math.ceil(calls / BLOCK);
-    let rotation = 0;
+    const call = (arm: Arm): Promise<void> =>
+      oneCall(clients.get(arm.name)!, mode.chunks, mode.providerDelayUs);
+    let turn = 0;
     for (let block = 0; block < blocks; block++) {
       const blockUs = new Map<ArmName, number[]>(arms.map((arm) => [arm.name, []]));
-      for (let r = 0; r < runsPerBlock; r++, rotation++) {
-        for (let k = 0; k < arms.length; k++) {
-          const arm = arms[(rotation + k) % arms.length]!;
-          const client = clients.get(arm.name)!;
+      for (let r = 0; r < runsPerBlock; r++) {
+        const order = schedule[turn++ % schedule.length]!;
+        for (let i = 0; i < RUN; i++) await call(order[0]!); // lead-in, not counted
+        for (const arm of order) {
           for (let i = 0; i < RUN; i++) {
             const cpuBefore = process.cpuUsage();
             const start = performance.now();
-            await oneCall(client, mode.chunks, mode.providerDelayUs);
+            await call(arm);
             const wallUs = (performance.now() - start) * 1000;
             const cpu = process.cpuUsage(cpuBefore);
             // The run's first call may carry the previous arm's deferred work: not counted, for any arm.
@@ -269,30 +283,37 @@ async function measureHere(
     return samples;
   }
 
+  /** One arm's batch: `BATCH` calls, `mode.concurrency` in flight; wall µs per call and CPU µs per call. */
+  async function inFlightBatch(arm: Arm, mode: Mode): Promise<{ latencies: number[]; cpuUs: number }> {
+    const latencies: number[] = [];
+    const client = clients.get(arm.name)!;
+    let next = 0;
+    const cpuBefore = process.cpuUsage();
+    const worker = async (): Promise<void> => {
+      while (next < BATCH) {
+        next++;
+        const start = performance.now();
+        await oneCall(client, mode.chunks, mode.providerDelayUs);
+        latencies.push((performance.now() - start) * 1000);
+      }
+    };
+    await Promise.all(Array.from({ length: mode.concurrency }, worker));
+    // Span work an arm deferred past its last call is its own: modelwatch finishes spans two check
+    // phases after a call settles (deferred-span-end.ts), so the window stays open for three. With one
+    // (until session 10), the last calls' span ends were billed to the next arm's batch.
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const cpu = process.cpuUsage(cpuBefore);
+    return { latencies, cpuUs: (cpu.user + cpu.system) / BATCH };
+  }
+
+  /** A round is one order of the schedule, after a lead-in batch of its first arm. */
   async function runInFlight(mode: Mode): Promise<Record<ArmName, Samples>> {
     const samples = emptySamples();
     for (let round = 0; round < IN_FLIGHT_WARMUP_ROUNDS + share.rounds; round++) {
-      for (let k = 0; k < arms.length; k++) {
-        const arm = arms[(round + k) % arms.length]!;
-        const latencies: number[] = [];
-        const client = clients.get(arm.name)!;
-        let next = 0;
-        const cpuBefore = process.cpuUsage();
-        const worker = async (): Promise<void> => {
-          while (next < BATCH) {
-            next++;
-            const start = performance.now();
-            await oneCall(client, mode.chunks, mode.providerDelayUs);
-            latencies.push((performance.now() - start) * 1000);
-          }
-        };
-        await Promise.all(Array.from({ length: mode.concurrency }, worker));
-        // Span work an arm deferred past its last call is its own: modelwatch finishes spans two check
-        // phases after a call settles (deferred-span-end.ts), so the window stays open for three. With one
-        // (until session 10), the last calls' span ends were billed to the next arm's batch.
-        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
-        const cpu = process.cpuUsage(cpuBefore);
-        const cpuUs = (cpu.user + cpu.system) / BATCH;
+      const order = schedule[round % schedule.length]!;
+      await inFlightBatch(order[0]!, mode); // lead-in, not counted
+      for (const arm of order) {
+        const { latencies, cpuUs } = await inFlightBatch(arm, mode);
         if (round < IN_FLIGHT_WARMUP_ROUNDS) continue;
         samples[arm.name].latencyUs.push(...latencies);
         samples[arm.name].blockMedianUs.push(median(latencies));
