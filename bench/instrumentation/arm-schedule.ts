@@ -28,7 +28,7 @@ export function carryOverBalancedOrders<T>(items: readonly T[]): T[][] {
   return n % 2 === 0 ? orders : [...orders, ...orders.map((order) => [...order].reverse())];
 }
 
-/** 0, 1, n−1, 2, n−2, 3, …: each difference between neighbours (mod n) occurs once. */
+/** 0, 1, n−1, 2, n−2, 3, …: for an even n, each difference between neighbours (mod n) occurs once. */
 function williamsBase(n: number): number[] {
   const base: number[] = n > 0 ? [0] : [];
   for (let low = 1, high = n - 1; base.length < n;) {
